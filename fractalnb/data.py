@@ -1,0 +1,651 @@
+"""CIFAR-10 in two explicit variants: the full dataset and a fixed, checksummed sample.
+
+``"full"``
+    The official 50,000 / 10,000 images through :class:`torchvision.datasets.CIFAR10`,
+    downloaded into :func:`fractalnb.paths.data_dir` where the network allows.
+``"sample"``
+    The first 1,000 images of each of the five official training batches and of the
+    test batch (5,000 / 1,000 images), in their original order, pixels untouched.
+    It is read from ``cifar10-sample.npz`` (checksum verified), or derived from the
+    full dataset when that is on disk; both routes give identical arrays, which is
+    verified too.
+
+The variant is always chosen explicitly: by argument, or through the environment
+variable ``FRACTALNB_CIFAR10`` (``sample`` unless set) read by :func:`variant_from_env`.
+One variant never stands in silently for the other.
+
+Examples
+--------
+>>> from fractalnb import data
+>>> arrays = data.load_cifar10("sample")          # doctest: +SKIP
+>>> arrays.x_train.shape, arrays.classes[arrays.y_train[0]]   # doctest: +SKIP
+((5000, 32, 32, 3), 'frog')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .paths import data_dir, repo_root
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "SAMPLE_ENV",
+    "VARIANTS",
+    "VARIANT_ENV",
+    "CIFAR10Arrays",
+    "CIFAR10ChecksumError",
+    "CIFAR10Tensors",
+    "augment_batch",
+    "cifar10_datasets",
+    "cifar10_loaders",
+    "find_sample_file",
+    "load_cifar10",
+    "sample_from_full",
+    "to_display",
+    "variant_from_env",
+    "write_sample",
+]
+
+VARIANTS = ("sample", "full")
+"""The valid CIFAR-10 variants."""
+
+VARIANT_ENV = "FRACTALNB_CIFAR10"
+"""Environment variable read by :func:`variant_from_env` (``sample`` or ``full``)."""
+
+SAMPLE_ENV = "FRACTALNB_CIFAR10_SAMPLE"
+"""Environment variable giving the path of ``cifar10-sample.npz``."""
+
+SAMPLE_FILENAME = "cifar10-sample.npz"
+SAMPLE_FILE_SHA256 = "6be54dd6081083a07e384e2fce16cf3645d9d612807cbbeb2899d1278bfe3a75"
+"""SHA-256 of the file ``cifar10-sample.npz``."""
+SAMPLE_CONTENT_SHA256 = "166cfe8e8a07a838114eff293d8a5bec51069d60c8cc3bc41d1e629e6ac911f9"
+"""SHA-256 of the sample's arrays (x_train, y_train, x_test, y_test as C-ordered bytes)."""
+SAMPLE_PER_BATCH = 1000
+"""Images taken from the start of each official batch."""
+_BATCH_SIZE = 10_000  # images per official batch
+
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+"""Per-channel mean of the full training set (pixels scaled to [0, 1])."""
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+"""Per-channel standard deviation of the full training set."""
+
+_HOW_TO_GET = (
+    "How to get the data: (a) point {env} at a copy of cifar10-sample.npz "
+    "(this project's machines have it at ../shared/data/ beside the repository); or "
+    "(b) with internet access, call fractalnb.data.load_cifar10('full') once, which downloads "
+    "the official CIFAR-10 into {data_dir}; the sample is then derived from it; "
+    "or (c) use variant='full' throughout."
+)
+
+
+class CIFAR10ChecksumError(ValueError):
+    """A CIFAR-10 file or array set does not have the checksum it must have."""
+
+
+@dataclass(frozen=True)
+class CIFAR10Arrays:
+    """CIFAR-10 images and labels as NumPy arrays.
+
+    Attributes
+    ----------
+    x_train, x_test : numpy.ndarray
+        ``uint8`` images of shape ``(n, 32, 32, 3)`` (height, width, RGB).
+    y_train, y_test : numpy.ndarray
+        ``int64`` labels in ``0..9``.
+    classes : tuple of str
+        Class names, indexed by label.
+    variant : str
+        ``"sample"`` or ``"full"``.
+    source : str
+        Where the arrays came from (a file path or a folder), for provenance.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple[str, ...]
+    variant: str
+    source: str
+
+    def content_sha256(self) -> str:
+        """Return the SHA-256 of the four arrays' bytes (see :data:`SAMPLE_CONTENT_SHA256`)."""
+        return _content_sha256(self.x_train, self.y_train, self.x_test, self.y_test)
+
+
+def _content_sha256(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_variant(variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(
+            f"variant must be one of {VARIANTS}, got {variant!r} "
+            f"(the CIFAR-10 variant is chosen explicitly; see {VARIANT_ENV})"
+        )
+    return variant
+
+
+def variant_from_env() -> str:
+    """Return the CIFAR-10 variant named by ``FRACTALNB_CIFAR10``: ``"sample"`` unless set.
+
+    Raises
+    ------
+    ValueError
+        If the variable holds anything but ``sample`` or ``full``.
+
+    Examples
+    --------
+    >>> variant_from_env() in VARIANTS
+    True
+    """
+    return _check_variant(os.environ.get(VARIANT_ENV, "sample").strip().lower() or "sample")
+
+
+def _sample_candidates() -> list[Path]:
+    candidates = []
+    if os.environ.get(SAMPLE_ENV):
+        return [Path(os.environ[SAMPLE_ENV]).expanduser()]
+    candidates.append(data_dir() / SAMPLE_FILENAME)
+    candidates.append(repo_root().parent / "shared" / "data" / SAMPLE_FILENAME)
+    return candidates
+
+
+def find_sample_file() -> Path | None:
+    """Locate ``cifar10-sample.npz``.
+
+    ``$FRACTALNB_CIFAR10_SAMPLE`` when set (and then only there); otherwise
+    ``<data dir>/cifar10-sample.npz``, then ``../shared/data/cifar10-sample.npz``
+    beside the repository.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The first existing candidate, or ``None``.
+    """
+    for candidate in _sample_candidates():
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _full_folder(root: Path) -> Path:
+    return root / "cifar-10-batches-py"
+
+
+def _official_md5() -> dict[str, str]:
+    from torchvision.datasets import CIFAR10
+
+    return dict(CIFAR10.train_list + CIFAR10.test_list + [[CIFAR10.meta["filename"],
+                                                          CIFAR10.meta["md5"]]])
+
+
+def _read_batch(path: Path, md5: str) -> dict:
+    digest = hashlib.md5(path.read_bytes()).hexdigest()
+    if digest != md5:
+        raise CIFAR10ChecksumError(
+            f"{path} has MD5 {digest}, expected {md5}: the file is damaged. Delete the folder "
+            f"{path.parent} and download CIFAR-10 again with load_cifar10('full')."
+        )
+    with open(path, "rb") as handle:
+        return pickle.load(handle, encoding="latin1")
+
+
+def _read_full(root: Path) -> CIFAR10Arrays:
+    """Read the official python batches, verifying each file's MD5 sum."""
+    folder = _full_folder(root)
+    md5 = _official_md5()
+
+    def images_labels(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        batches = [_read_batch(folder / name, md5[name]) for name in names]
+        x = np.vstack([b["data"] for b in batches]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        y = np.concatenate([np.asarray(b["labels"], dtype=np.int64) for b in batches])
+        return np.ascontiguousarray(x, dtype=np.uint8), y
+
+    x_train, y_train = images_labels([f"data_batch_{i}" for i in range(1, 6)])
+    x_test, y_test = images_labels(["test_batch"])
+    meta = _read_batch(folder / "batches.meta", md5["batches.meta"])
+    return CIFAR10Arrays(
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        classes=tuple(meta["label_names"]),
+        variant="full",
+        source=str(folder),
+    )
+
+
+def _full_on_disk(root: Path) -> bool:
+    folder = _full_folder(root)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
+    return all((folder / name).is_file() for name in names)
+
+
+def sample_from_full(root: str | Path | None = None) -> CIFAR10Arrays:
+    """Derive the sample from the full CIFAR-10 on disk and verify it against the reference.
+
+    Parameters
+    ----------
+    root
+        Folder holding ``cifar-10-batches-py``; :func:`fractalnb.paths.data_dir` by default.
+
+    Returns
+    -------
+    CIFAR10Arrays
+        The first 1,000 images of each training batch and of the test batch.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the full dataset is not under ``root``.
+    CIFAR10ChecksumError
+        If the derived arrays differ from the reference sample.
+    """
+    root = Path(root) if root is not None else data_dir()
+    if not _full_on_disk(root):
+        raise FileNotFoundError(f"the full CIFAR-10 is not in {_full_folder(root)}")
+    full = _read_full(root)
+    if len(full.y_train) != 5 * _BATCH_SIZE or len(full.y_test) != _BATCH_SIZE:
+        raise CIFAR10ChecksumError(
+            f"{full.source} holds {len(full.y_train)} training and {len(full.y_test)} test "
+            f"images, expected {5 * _BATCH_SIZE} and {_BATCH_SIZE}: not the official CIFAR-10"
+        )
+    take = np.concatenate(
+        [np.arange(b * _BATCH_SIZE, b * _BATCH_SIZE + SAMPLE_PER_BATCH) for b in range(5)]
+    )
+    arrays = CIFAR10Arrays(
+        x_train=np.ascontiguousarray(full.x_train[take]),
+        y_train=np.ascontiguousarray(full.y_train[take]),
+        x_test=np.ascontiguousarray(full.x_test[:SAMPLE_PER_BATCH]),
+        y_test=np.ascontiguousarray(full.y_test[:SAMPLE_PER_BATCH]),
+        classes=full.classes,
+        variant="sample",
+        source=f"derived from {full.source}",
+    )
+    digest = arrays.content_sha256()
+    if digest != SAMPLE_CONTENT_SHA256:
+        raise CIFAR10ChecksumError(
+            f"the sample derived from {full.source} has content SHA-256 {digest}, expected "
+            f"{SAMPLE_CONTENT_SHA256}: the full dataset on disk is not the official CIFAR-10"
+        )
+    return arrays
+
+
+def _read_sample_file(path: Path) -> CIFAR10Arrays:
+    digest = _file_sha256(path)
+    if digest != SAMPLE_FILE_SHA256:
+        raise CIFAR10ChecksumError(
+            f"{path} has SHA-256 {digest}, expected {SAMPLE_FILE_SHA256}: the file is damaged "
+            "or is not the fractalnb CIFAR-10 sample. Copy it again. "
+            + _HOW_TO_GET.format(env=SAMPLE_ENV, data_dir=data_dir())
+        )
+    with np.load(path, allow_pickle=False) as archive:
+        return CIFAR10Arrays(
+            x_train=archive["x_train"],
+            y_train=archive["y_train"],
+            x_test=archive["x_test"],
+            y_test=archive["y_test"],
+            classes=tuple(str(name) for name in archive["classes"]),
+            variant="sample",
+            source=str(path),
+        )
+
+
+@lru_cache(maxsize=4)
+def _load_cached(variant: str, root: str, sample_file: str | None, download: bool) -> CIFAR10Arrays:
+    root_path = Path(root)
+    if variant == "full":
+        if not _full_on_disk(root_path):
+            if not download:
+                raise FileNotFoundError(
+                    f"the full CIFAR-10 is not in {_full_folder(root_path)} and download=False"
+                )
+            from torchvision.datasets import CIFAR10
+
+            try:
+                CIFAR10(str(root_path), train=True, download=True)
+            except Exception as error:  # network errors come in many types
+                raise ConnectionError(
+                    f"could not download the full CIFAR-10 into {root_path} ({error}). "
+                    "Without internet access use variant='sample' explicitly, or copy the "
+                    "official cifar-10-batches-py folder there."
+                ) from error
+        return _read_full(root_path)
+
+    if sample_file is not None:
+        return _read_sample_file(Path(sample_file))
+    if _full_on_disk(root_path):
+        return sample_from_full(root_path)
+    looked = ", ".join(str(p) for p in _sample_candidates())
+    raise FileNotFoundError(
+        f"CIFAR-10 sample not found (looked for {looked}, and for the full dataset in "
+        f"{_full_folder(root_path)} to derive it from). "
+        + _HOW_TO_GET.format(env=SAMPLE_ENV, data_dir=data_dir())
+    )
+
+
+def load_cifar10(
+    variant: str,
+    *,
+    root: str | Path | None = None,
+    sample_file: str | Path | None = None,
+    download: bool = True,
+) -> CIFAR10Arrays:
+    """Load CIFAR-10 as NumPy arrays, in the variant asked for and no other.
+
+    Parameters
+    ----------
+    variant
+        ``"sample"`` (5,000 / 1,000 images) or ``"full"`` (50,000 / 10,000).
+    root
+        Folder for the full dataset; :func:`fractalnb.paths.data_dir` by default.
+    sample_file
+        Path of ``cifar10-sample.npz``; found by :func:`find_sample_file` by default.
+    download
+        For ``"full"``: download the dataset when it is not on disk.
+
+    Returns
+    -------
+    CIFAR10Arrays
+        Images ``(n, 32, 32, 3)`` ``uint8`` and labels, with their provenance.
+
+    Raises
+    ------
+    ValueError
+        If ``variant`` is not ``"sample"`` or ``"full"``.
+    FileNotFoundError
+        If the sample file (or the full dataset, with ``download=False``) is missing;
+        the message says how to get it.
+    CIFAR10ChecksumError
+        If the sample file is damaged.
+    ConnectionError
+        If the full dataset must be downloaded and cannot be.
+
+    Examples
+    --------
+    >>> arrays = load_cifar10("sample")   # doctest: +SKIP
+    >>> int(arrays.y_train[0]), arrays.classes[6]   # doctest: +SKIP
+    (6, 'frog')
+    """
+    _check_variant(variant)
+    root_path = Path(root) if root is not None else data_dir()
+    if variant == "sample":
+        if sample_file is not None:
+            if not Path(sample_file).is_file():
+                raise FileNotFoundError(
+                    f"CIFAR-10 sample file {sample_file} does not exist. "
+                    + _HOW_TO_GET.format(env=SAMPLE_ENV, data_dir=data_dir())
+                )
+        else:
+            sample_file = find_sample_file()
+    return _load_cached(
+        variant, str(root_path), None if sample_file is None else str(sample_file), bool(download)
+    )
+
+
+def write_sample(path: str | Path, root: str | Path | None = None) -> Path:
+    """Write ``cifar10-sample.npz`` derived from the full dataset on disk.
+
+    Parameters
+    ----------
+    path
+        Destination file.
+    root
+        Folder holding ``cifar-10-batches-py``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file. Its arrays equal the reference sample (verified); the file's
+        own bytes may differ from the distributed copy (zip metadata).
+    """
+    arrays = sample_from_full(root)
+    path = Path(path)
+    np.savez(
+        path,
+        x_train=arrays.x_train,
+        y_train=arrays.y_train,
+        x_test=arrays.x_test,
+        y_test=arrays.y_test,
+        classes=np.array(arrays.classes),
+    )
+    return path
+
+
+def _normalise(images: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def to_display(images: torch.Tensor) -> np.ndarray:
+    """Undo the normalisation of a batch for display, channels last, in [0, 1].
+
+    Parameters
+    ----------
+    images
+        Normalised batch, as produced by :class:`CIFAR10Tensors` or :func:`cifar10_loaders`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Floats in [0, 1], channels last.
+
+    Examples
+    --------
+    >>> to_display(torch.zeros(1, 3, 2, 2)).shape
+    (1, 2, 2, 3)
+    """
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must have shape (n, 3, h, w), got {tuple(images.shape)}")
+    mean = torch.tensor(CIFAR10_MEAN, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
+
+
+class CIFAR10Tensors(Dataset):
+    """CIFAR-10 as normalised ``float32`` tensors ``(3, 32, 32)`` with integer labels.
+
+    Parameters
+    ----------
+    images
+        ``uint8`` array ``(n, 32, 32, 3)``.
+    labels
+        ``int64`` array ``(n,)``.
+    normalize
+        Subtract :data:`CIFAR10_MEAN` and divide by :data:`CIFAR10_STD` (else scale to [0, 1]).
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, normalize: bool = True) -> None:
+        if images.ndim != 4 or images.shape[1:] != (32, 32, 3):
+            raise ValueError(f"images must have shape (n, 32, 32, 3), got {images.shape}")
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        if normalize:
+            self.images = _normalise(images)
+        else:
+            self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+            self.images = self.images.float().div_(255.0)
+        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        self.normalized = normalize
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.images[index], self.labels[index]
+
+
+def cifar10_datasets(
+    variant: str, *, normalize: bool = True, **load_kwargs
+) -> tuple[CIFAR10Tensors, CIFAR10Tensors]:
+    """Return the training and test sets of a CIFAR-10 variant as torch datasets.
+
+    Parameters
+    ----------
+    variant
+        ``"sample"`` or ``"full"``.
+    normalize
+        Standardise each channel with :data:`CIFAR10_MEAN` / :data:`CIFAR10_STD`.
+    **load_kwargs
+        Passed to :func:`load_cifar10`.
+
+    Returns
+    -------
+    (CIFAR10Tensors, CIFAR10Tensors)
+        Training and test sets.
+    """
+    arrays = load_cifar10(variant, **load_kwargs)
+    return (
+        CIFAR10Tensors(arrays.x_train, arrays.y_train, normalize),
+        CIFAR10Tensors(arrays.x_test, arrays.y_test, normalize),
+    )
+
+
+def augment_batch(
+    images: torch.Tensor,
+    *,
+    padding: int = 4,
+    flip: bool = True,
+    fill: Sequence[float] | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Augment a whole batch the standard CIFAR way: random crop after padding, horizontal flip.
+
+    Equivalent to torchvision's ``RandomCrop(32, padding)`` and ``RandomHorizontalFlip()``
+    applied image by image, but vectorised over the batch.
+
+    Parameters
+    ----------
+    images
+        Batch ``(n, c, h, w)``.
+    padding
+        Pixels of padding on each side before the random crop (0 disables the crop).
+    flip
+        Flip each image left-right with probability 1/2.
+    fill
+        Per-channel value of the padding; black in normalised units
+        (``-mean / std``) by default, as torchvision pads before normalising.
+    generator
+        Random generator, for reproducible augmentation.
+
+    Returns
+    -------
+    torch.Tensor
+        Augmented batch, same shape as ``images``.
+
+    Examples
+    --------
+    >>> x = torch.zeros(8, 3, 32, 32)
+    >>> augment_batch(x, generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([8, 3, 32, 32])
+    """
+    if images.ndim != 4:
+        raise ValueError(f"images must have shape (n, c, h, w), got {tuple(images.shape)}")
+    if padding < 0:
+        raise ValueError(f"padding must be >= 0, got {padding}")
+    n, c, h, w = images.shape
+    out = images
+    if padding > 0:
+        if fill is None:
+            fill = [-m / s for m, s in zip(CIFAR10_MEAN, CIFAR10_STD)] if c == 3 else [0.0] * c
+        if len(fill) != c:
+            raise ValueError(f"fill has {len(fill)} values for {c} channels")
+        padded = torch.empty(n, c, h + 2 * padding, w + 2 * padding, dtype=images.dtype,
+                             device=images.device)
+        padded[:] = torch.as_tensor(fill, dtype=images.dtype, device=images.device).view(1, c, 1, 1)
+        padded[:, :, padding:padding + h, padding:padding + w] = images
+        dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(images.device)
+        dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(images.device)
+        rows = (dy[:, None] + torch.arange(h, device=images.device))[:, None, :, None]
+        cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, None, :]
+        batch = torch.arange(n, device=images.device)[:, None, None, None]
+        chan = torch.arange(c, device=images.device)[None, :, None, None]
+        out = padded[batch, chan, rows, cols]
+    if flip:
+        mask = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+        out = torch.where(mask[:, None, None, None], out.flip(-1), out)
+    return out
+
+
+class _AugmentCollate:
+    def __init__(self, generator: torch.Generator) -> None:
+        self.generator = generator
+
+    def __call__(self, items):
+        images = torch.stack([item[0] for item in items])
+        labels = torch.stack([item[1] for item in items])
+        return augment_batch(images, generator=self.generator), labels
+
+
+def cifar10_loaders(
+    variant: str,
+    *,
+    batch_size: int = 128,
+    augment: bool = True,
+    seed: int = 0,
+    test_batch_size: int | None = None,
+    **load_kwargs,
+) -> tuple[DataLoader, DataLoader]:
+    """Return shuffled, augmented training batches and plain test batches of a CIFAR-10 variant.
+
+    Parameters
+    ----------
+    variant
+        ``"sample"`` or ``"full"``.
+    batch_size
+        Training batch size.
+    augment
+        Random crop (padding 4) and horizontal flip on training batches.
+    seed
+        Seeds the shuffling and the augmentation, so epochs are reproducible.
+    test_batch_size
+        Test batch size (``2 * batch_size`` by default).
+    **load_kwargs
+        Passed to :func:`load_cifar10`.
+
+    Returns
+    -------
+    (DataLoader, DataLoader)
+        Training and test loaders yielding ``(images, labels)``.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    train, test = cifar10_datasets(variant, **load_kwargs)
+    shuffle_gen = torch.Generator().manual_seed(seed)
+    collate = _AugmentCollate(torch.Generator().manual_seed(seed + 1)) if augment else None
+    train_loader = DataLoader(
+        train, batch_size=batch_size, shuffle=True, generator=shuffle_gen, collate_fn=collate
+    )
+    test_loader = DataLoader(test, batch_size=test_batch_size or 2 * batch_size, shuffle=False)
+    return train_loader, test_loader

@@ -1,0 +1,91 @@
+"""The run profile: one switch between a quick run (CI, laptops) and the papers' scale.
+
+The profile is read from the environment variable ``FRACTALNB_PROFILE`` here and
+nowhere else. Every notebook's ``parameters`` cell calls :func:`current` and
+:func:`pick`, so the rendered book states which profile produced its numbers.
+
+``quick`` (the default)
+    Small data, few epochs, few Monte Carlo repetitions: every chapter finishes
+    on two CPU cores.
+``full``
+    The papers' scale: standard model widths, many epochs and repetitions.
+    Meant for a GPU.
+
+Examples
+--------
+>>> from fractalnb import profiles
+>>> profiles.current() in profiles.PROFILES
+True
+>>> profiles.pick(quick=3, full=200, profile="full")
+200
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+__all__ = ["PROFILE_ENV", "PROFILES", "current", "pick"]
+
+PROFILE_ENV = "FRACTALNB_PROFILE"
+"""Name of the environment variable that selects the profile."""
+
+PROFILES = ("quick", "full")
+"""The valid profile names."""
+
+T = TypeVar("T")
+
+
+def _validate(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(
+            f"profile must be one of {PROFILES}, got {profile!r} "
+            f"(set {PROFILE_ENV}=quick or {PROFILE_ENV}=full)"
+        )
+    return profile
+
+
+def current() -> str:
+    """Return the active run profile, ``"quick"`` unless ``FRACTALNB_PROFILE`` says otherwise.
+
+    Returns
+    -------
+    str
+        ``"quick"`` or ``"full"``.
+
+    Raises
+    ------
+    ValueError
+        If ``FRACTALNB_PROFILE`` holds anything but ``quick`` or ``full``.
+
+    Examples
+    --------
+    >>> current() in ("quick", "full")
+    True
+    """
+    value = os.environ.get(PROFILE_ENV, "quick").strip().lower() or "quick"
+    return _validate(value)
+
+
+def pick(*, quick: T, full: T, profile: str | None = None) -> T:
+    """Choose a value by profile: the one switch that every size in the book goes through.
+
+    Parameters
+    ----------
+    quick, full
+        The values for the two profiles.
+    profile
+        Profile to pick for; the active one (:func:`current`) when ``None``.
+
+    Returns
+    -------
+    object
+        ``quick`` or ``full``.
+
+    Examples
+    --------
+    >>> pick(quick=2, full=50, profile="quick")
+    2
+    """
+    chosen = current() if profile is None else _validate(profile)
+    return quick if chosen == "quick" else full

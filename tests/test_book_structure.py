@@ -1,0 +1,77 @@
+"""The book's own rules, checked on the committed sources."""
+
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from build_book import toc_files, toc_notebooks  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def _markdown(path):
+    return "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_committed_without_outputs(path):
+    for index, cell in enumerate(_cells(path)):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {index} has outputs"
+            assert cell.get("execution_count") is None, f"{path.name} cell {index} was executed"
+
+
+def test_toc_lists_every_notebook_and_every_entry_exists():
+    listed = {str(p) for p in toc_notebooks()}
+    on_disk = {str(p.relative_to(ROOT)) for p in NOTEBOOKS}
+    assert listed == on_disk, f"in toc only: {listed - on_disk}; on disk only: {on_disk - listed}"
+    for name in toc_files():
+        assert any((ROOT / (name + suffix)).is_file() for suffix in (".md", ".ipynb")), name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_names_are_sequenced(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_cell_reads_the_profile(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
+    assert code[0] is tagged[0], f"{path.name}: the parameters cell must be the first code cell"
+    source = "".join(tagged[0]["source"])
+    assert "profiles.current()" in source
+    tree = ast.parse(source)
+    for node in tree.body:
+        assert isinstance(node, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom)), (
+            f"{path.name}: the parameters cell holds only imports and assignments"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_skeleton(path):
+    text = _markdown(path)
+    cells = _cells(path)
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    assert "Learning goals" in text, f"{path.name}: learning goals"
+    assert len(re.findall(r"```\{exercise\}", text)) >= 2, f"{path.name}: at least two exercises"
+    solutions = len(re.findall(r"```\{solution(-start)?\}", text))
+    assert solutions >= len(re.findall(r"```\{exercise\}", text)), f"{path.name}: a solution each"
+    assert re.search(r"^## Summary", text, re.M), f"{path.name}: summary"
+    assert re.search(r"^## References", text, re.M), f"{path.name}: references"
+    assert "{cite" in text, f"{path.name}: cites the bibliography"
