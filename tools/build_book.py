@@ -6,7 +6,10 @@ Notebooks are committed without outputs. This script copies the book's sources t
 copies with execution off, warnings as errors and nitpicky references, and checks that
 every page of the table of contents was written and is linked from the landing page.
 
-Usage: python tools/build_book.py [--jobs N] [--no-execute] [--only NAME ...]
+Usage: python tools/build_book.py [--jobs N] [--no-execute] [--build-dir DIR] [--only NB ...]
+
+``--only`` builds a smaller book (the landing page, the named notebooks and the
+bibliography): a quick check of one chapter while writing it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"  # not "_build": nbmake skips any path with a "_build" part
 STAGE = BUILD / "src"
 HTML = BUILD / "html"
+
+
+def set_build_dir(path: Path) -> None:
+    global BUILD, STAGE, HTML
+    BUILD = path.resolve()
+    STAGE = BUILD / "src"
+    HTML = BUILD / "html"
+
+
 SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")
 
 
@@ -54,6 +66,20 @@ def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
         if (ROOT / path).is_file():
             notebooks.append(path)
     return notebooks
+
+
+def restrict_toc(keep: list[str]) -> None:
+    """Keep in the staged toc the root, the book/ pages and the notebooks named in ``keep``."""
+    toc = yaml.safe_load((STAGE / "_toc.yml").read_text())
+    wanted = {Path(k).stem for k in keep}
+    parts = []
+    for part in toc.get("parts", []):
+        chapters = [c for c in part.get("chapters", [])
+                    if c["file"].startswith("book/") or Path(c["file"]).stem in wanted]
+        if chapters:
+            parts.append(dict(part, chapters=chapters))
+    toc["parts"] = parts
+    (STAGE / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
 
 
 def stage() -> None:
@@ -124,9 +150,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel")
     parser.add_argument("--no-execute", action="store_true",
                         help="build from the staged sources without executing them")
+    parser.add_argument("--build-dir", type=Path, default=BUILD,
+                        help="output folder (default: build/); the HTML lands in <dir>/html")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
+                        help="build only these notebooks (with the book/ pages)")
     args = parser.parse_args()
     start = time.perf_counter()
+    set_build_dir(args.build_dir)
     stage()
+    if args.only:
+        restrict_toc(args.only)
     if not args.no_execute:
         execute(toc_notebooks(STAGE / "_toc.yml"), args.jobs)
     build_html()
