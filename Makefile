@@ -1,6 +1,7 @@
 # fractalnb — the two commands of the README, and a few more.
 #   make book   build the executed book into build/html (the main job)
-#   make test   the whole test suite: lint, unit and property tests, every notebook, the book
+#   make test   the whole test suite: lint, unit and property tests, every notebook, the book,
+#               and the built book checked in a real browser (Debian's Chromium)
 # Both set up a virtual environment in .venv on first use.
 
 PYTHON ?= python3
@@ -9,12 +10,14 @@ PY     := $(VENV)/bin/python
 JOBS   ?= 2
 export FRACTALNB_CACHE_DIR ?= $(CURDIR)/.cache/fractalnb
 
-.PHONY: help book test lint unit lab bench clean
+.PHONY: help book test lint unit lab student browser-check bench clean
 
 help:
 	@echo "make book   build the executed book into build/html"
 	@echo "make test   lint, unit tests, execute every notebook, build the book with -W -n"
 	@echo "make lab    open JupyterLab on notebooks/ with the project's environment"
+	@echo "make student  write a student copy of the notebooks (solutions removed) to build/student"
+	@echo "make browser-check  check build/html in headless Chromium (after make book)"
 	@echo "make bench  run the benchmarks in benchmarks/ (not part of CI)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -25,6 +28,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 book: $(VENV)/.installed
 	$(PY) tools/build_book.py --jobs $(JOBS)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  $(PY) tools/browser_check.py build/html; \
+	else echo "browser check skipped: no chromium/chromedriver (apt-get install chromium chromium-driver)"; fi
 	@echo "The book is in build/html/index.html"
 
 lint: $(VENV)/.installed
@@ -35,9 +41,17 @@ unit: $(VENV)/.installed
 
 test: lint unit
 	$(PY) tools/build_book.py --jobs $(JOBS)
+	$(PY) tools/browser_check.py build/html
 
+# JupyterLab refuses to start as root (containers, CI machines) unless told it may
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+student: $(VENV)/.installed
+	$(PY) tools/student_copy.py --out build/student
+
+browser-check: $(VENV)/.installed
+	$(PY) tools/browser_check.py build/html
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -c constraints.txt -e ".[bench]"

@@ -42,7 +42,10 @@ __all__ = [
     "CIFAR10_CLASSES",
     "CIFAR10_MEAN",
     "CIFAR10_STD",
+    "SAMPLE_CONTENT_SHA256",
     "SAMPLE_ENV",
+    "SAMPLE_FILENAME",
+    "SAMPLE_FILE_SHA256",
     "VARIANTS",
     "VARIANT_ENV",
     "CIFAR10Arrays",
@@ -69,6 +72,7 @@ SAMPLE_ENV = "FRACTALNB_CIFAR10_SAMPLE"
 """Environment variable giving the path of ``cifar10-sample.npz``."""
 
 SAMPLE_FILENAME = "cifar10-sample.npz"
+"""File name of the CIFAR-10 sample (5,000 train / 1,000 test images)."""
 SAMPLE_FILE_SHA256 = "6be54dd6081083a07e384e2fce16cf3645d9d612807cbbeb2899d1278bfe3a75"
 """SHA-256 of the file ``cifar10-sample.npz``."""
 SAMPLE_CONTENT_SHA256 = "166cfe8e8a07a838114eff293d8a5bec51069d60c8cc3bc41d1e629e6ac911f9"
@@ -190,6 +194,13 @@ def find_sample_file() -> Path | None:
     -------
     pathlib.Path or None
         The first existing candidate, or ``None``.
+
+    Examples
+    --------
+    >>> from fractalnb.data import find_sample_file
+    >>> path = find_sample_file()   # None when no sample is found
+    >>> path is None or path.name == "cifar10-sample.npz"
+    True
     """
     for candidate in _sample_candidates():
         if candidate.is_file():
@@ -269,6 +280,13 @@ def sample_from_full(root: str | Path | None = None) -> CIFAR10Arrays:
         If the full dataset is not under ``root``.
     CIFAR10ChecksumError
         If the derived arrays differ from the reference sample.
+
+    Examples
+    --------
+    >>> from fractalnb.data import sample_from_full
+    >>> arrays = sample_from_full("~/data/cifar10")   # doctest: +SKIP
+    >>> arrays.x_train.shape                         # doctest: +SKIP
+    (5000, 32, 32, 3)
     """
     root = Path(root) if root is not None else data_dir()
     if not _full_on_disk(root):
@@ -427,6 +445,12 @@ def write_sample(path: str | Path, root: str | Path | None = None) -> Path:
     pathlib.Path
         The written file. Its arrays equal the reference sample (verified); the file's
         own bytes may differ from the distributed copy (zip metadata).
+
+    Examples
+    --------
+    >>> from fractalnb.data import write_sample
+    >>> write_sample("cifar10-sample.npz", root="~/data/cifar10")   # doctest: +SKIP
+    PosixPath('cifar10-sample.npz')
     """
     arrays = sample_from_full(root)
     path = Path(path)
@@ -524,6 +548,13 @@ def cifar10_datasets(
     -------
     (CIFAR10Tensors, CIFAR10Tensors)
         Training and test sets.
+
+    Examples
+    --------
+    >>> from fractalnb.data import cifar10_datasets
+    >>> train, test = cifar10_datasets("sample")   # doctest: +SKIP
+    >>> len(train), len(test)                      # doctest: +SKIP
+    (5000, 1000)
     """
     arrays = load_cifar10(variant, **load_kwargs)
     return (
@@ -638,6 +669,14 @@ def cifar10_loaders(
     -------
     (DataLoader, DataLoader)
         Training and test loaders yielding ``(images, labels)``.
+
+    Examples
+    --------
+    >>> from fractalnb.data import cifar10_loaders
+    >>> train, test = cifar10_loaders("sample", batch_size=128, seed=0)   # doctest: +SKIP
+    >>> images, labels = next(iter(train))                              # doctest: +SKIP
+    >>> images.shape                                                    # doctest: +SKIP
+    torch.Size([128, 3, 32, 32])
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")

@@ -63,6 +63,13 @@ def environment_report() -> pd.DataFrame:
     pandas.DataFrame
         Columns ``item`` and ``value``: Python, the key packages, the torch device,
         CPU threads, the run profile and the CIFAR-10 variant.
+
+    Examples
+    --------
+    >>> from fractalnb.environment import environment_report
+    >>> report = environment_report()
+    >>> "torch" in set(report.iloc[:, 0])   # doctest: +SKIP
+    True
     """
     from .data import variant_from_env
 

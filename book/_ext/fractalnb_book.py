@@ -1,0 +1,850 @@
+"""Sphinx helpers for the book, loaded by ``_config.yml`` (``sphinx.local_extensions``).
+
+Everything here works from what the build already has (the table of contents, the
+notebooks, ``references.bib``, the package), so the pages that use it never drift:
+
+- **Offline MathJax.** ``mathjax_path`` points at ``_static/mathjax``; this extension
+  copies MathJax 3 there from the PyPI package ``django-static-mathjax`` (installed with
+  the ``book`` extra), so the rendered book needs no CDN.
+- **API links.** Inline code that names a documented object, such as
+  ```fractalnb.profiles.pick``` or ```fractalnb.profiles.current()```, becomes a link to
+  its API page; a name that does not exist is a warning, so the ``-W`` build fails.
+  Set ``fractalnb_api_links = False`` in the Sphinx config to turn it off.
+- **The API each chapter uses.** Every chapter notebook ends with links to the
+  ``fractalnb`` functions and classes its code cells call (read from the code itself).
+- **A figure glued in a chapter, on another page**: ``glued-figure`` (landing page).
+- **Directives** ``book-map`` (landing page), ``chapter-plan`` (instructors' page),
+  ``book-citation`` and ``bibtex-entries`` (how to cite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import math
+import os
+import pkgutil
+import re
+import shutil
+import types
+import typing
+from binascii import a2b_base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------
+# Offline MathJax
+# --------------------------------------------------------------------------------------
+
+MATHJAX_PACKAGE = "django-static-mathjax"
+#: What the book needs from MathJax's ``es5`` folder: the combined TeX/MathML → CommonHTML
+#: component, the pieces it loads on demand (TeX extensions, fonts, menu, accessibility).
+MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output/chtml.js", "output/chtml", "a11y",
+                 "ui", "sre", "adaptors")
+
+
+def mathjax_source() -> Path:
+    """Return the ``es5`` folder of the installed MathJax 3 distribution.
+
+    Raises
+    ------
+    sphinx.errors.ExtensionError
+        If the package is missing or is not MathJax 3.
+    """
+    try:
+        version = metadata.version(MATHJAX_PACKAGE)
+        package = importlib.import_module("mathjax")
+    except (metadata.PackageNotFoundError, ImportError) as error:
+        raise ExtensionError(
+            f"the book serves MathJax itself and needs the PyPI package {MATHJAX_PACKAGE} "
+            f"(MathJax 3): pip install '{MATHJAX_PACKAGE}>=3.2,<4' (the book extra of "
+            "fractalnb installs it; `make book` does it for you)"
+        ) from error
+    if not version.startswith("3."):
+        raise ExtensionError(f"{MATHJAX_PACKAGE} {version} is installed; the book needs 3.x")
+    es5 = Path(package.__file__).parent / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-mml-chtml.js").is_file():
+        raise ExtensionError(f"{MATHJAX_PACKAGE} {version} has no {es5 / 'tex-mml-chtml.js'}")
+    return es5
+
+
+def _check_mathjax_path(app: Sphinx, config) -> None:
+    path = config.mathjax_path
+    if path.startswith(("http:", "https:", "//")):
+        raise ExtensionError(
+            f"mathjax_path is {path!r}: the book serves MathJax itself (no CDN); "
+            "set it to 'mathjax/tex-mml-chtml.js'"
+        )
+    if path != "mathjax/tex-mml-chtml.js":
+        raise ExtensionError(f"mathjax_path must be 'mathjax/tex-mml-chtml.js', got {path!r}")
+    mathjax_source()  # fail early, before reading any page
+
+
+def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    source = mathjax_source()
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        origin = source / part
+        if origin.is_dir():
+            shutil.copytree(origin, target / part, dirs_exist_ok=True)
+        else:
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target / part)
+
+
+# --------------------------------------------------------------------------------------
+# Inline code that names a fractalnb object becomes a cross-reference
+# --------------------------------------------------------------------------------------
+
+API_NAME = re.compile(r"(fractalnb(?:\.[A-Za-z_][A-Za-z0-9_]*)+)(\(\))?")
+
+
+def canonical_name(dotted: str) -> str:
+    """Return the documented name of ``dotted``: re-exports map to where they are defined.
+
+    ``fractalnb.box_dimension`` (a re-export) becomes ``fractalnb.boxcount.box_dimension``.
+    A name that cannot be imported is returned unchanged (its link will be reported broken).
+
+    Examples
+    --------
+    >>> canonical_name("fractalnb.profiles.pick")
+    'fractalnb.profiles.pick'
+    """
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            if not hasattr(obj, attribute):
+                return dotted
+            obj = getattr(obj, attribute)
+        module = getattr(obj, "__module__", None)
+        qualname = getattr(obj, "__qualname__", None)
+        if (split < len(parts) and isinstance(module, str) and module.startswith("fractalnb")
+                and isinstance(qualname, str) and "<" not in qualname):
+            return f"{module}.{qualname}"
+        return dotted
+    return dotted
+
+
+class ApiLinks(SphinxTransform):
+    """Turn inline code ```fractalnb.x.y``` (optionally followed by ``()``) into a py:obj link."""
+
+    default_priority = 500
+
+    def apply(self, **kwargs) -> None:  # noqa: D102
+        if not self.config.fractalnb_api_links:
+            return
+        for node in list(self.document.findall(nodes.literal)):
+            parent = node.parent
+            if isinstance(parent, (nodes.reference, addnodes.pending_xref, nodes.title,
+                                   addnodes.desc_signature)) or "xref" in node["classes"]:
+                continue
+            text = node.astext()
+            match = API_NAME.fullmatch(text)
+            if not match:
+                continue
+            xref = addnodes.pending_xref(
+                "", refdomain="py", reftype="obj", reftarget=canonical_name(match.group(1)),
+                refexplicit=True, refwarn=True, refdoc=self.env.docname,
+            )
+            xref += nodes.literal(text, text, classes=["xref", "py", "py-obj"])
+            xref.source, xref.line = node.source, node.line
+            node.replace_self(xref)
+
+
+def used_api_names(sources: list[str]) -> list[str]:
+    r"""Return the documented ``fractalnb`` functions and classes that code cells use.
+
+    Imports of ``fractalnb`` (any form, with aliases) are collected from all cells, then
+    every name and attribute chain that starts with an imported name is resolved to the
+    object it denotes; functions and classes defined in ``fractalnb`` (names without a
+    leading underscore) are returned by their documented name, in order of first use.
+    Cells that are not Python (magics aside) are skipped.
+
+    Examples
+    --------
+    >>> used_api_names(["from fractalnb import profiles\nP = profiles.pick(quick=1, full=2)"])
+    ['fractalnb.profiles.pick']
+    """
+    import ast
+
+    trees = []
+    for source in sources:
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            trees.append(ast.parse("\n".join(lines)))
+        except SyntaxError:
+            continue
+    aliases: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "fractalnb":
+                        if alias.asname:
+                            aliases[alias.asname] = alias.name
+                        else:
+                            aliases["fractalnb"] = "fractalnb"
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and \
+                    node.module.split(".")[0] == "fractalnb":
+                for alias in node.names:
+                    if alias.name != "*":
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def chain(node) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in aliases:
+            return ".".join([aliases[node.id], *reversed(parts)])
+        return None
+
+    uses: list[tuple[int, int, int, str]] = []
+    for number, tree in enumerate(trees):
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Attribute, ast.Name)) and isinstance(
+                    getattr(node, "ctx", None), ast.Load):
+                dotted = chain(node)
+                name = _documented_callable(dotted) if dotted else None
+                if name:
+                    uses.append((number, node.lineno, node.col_offset, name))
+    found: list[str] = []
+    for *_, name in sorted(uses):  # in reading order: cell, line, column
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def _documented_callable(dotted: str) -> str | None:
+    """Return the documented name of a public ``fractalnb`` function or class, else None."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            obj = getattr(obj, attribute, None)
+        break
+    else:
+        return None
+    if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+        return None
+    module, qualname = getattr(obj, "__module__", ""), getattr(obj, "__qualname__", "")
+    if not module.startswith("fractalnb") or any(p.startswith("_") for p in qualname.split(".")):
+        return None
+    if "<" in qualname:
+        return None
+    return f"{module}.{qualname}"
+
+
+class ChapterApiIndex(SphinxTransform):
+    """End each chapter notebook with links to the ``fractalnb`` functions its code uses.
+
+    The links are ordinary (nitpicky) cross-references: a function a chapter uses that the
+    API reference does not document fails the ``-n`` build.
+    """
+
+    default_priority = 500
+
+    def apply(self, **kwargs) -> None:  # noqa: D102
+        path = Path(self.env.doc2path(self.env.docname))
+        if path.suffix != ".ipynb" or not path.is_file():
+            return
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                   for c in cells if c.get("cell_type") == "code"]
+        names = used_api_names(sources)
+        sections = list(self.document.findall(nodes.section))
+        if not names or not sections:
+            return
+        paragraph = nodes.paragraph()
+        for number, name in enumerate(names):
+            if number:
+                paragraph += nodes.Text(" · ")
+            short = name.removeprefix("fractalnb.")
+            xref = addnodes.pending_xref("", refdomain="py", reftype="obj", reftarget=name,
+                                         refexplicit=True, refwarn=True,
+                                         refdoc=self.env.docname)
+            xref += nodes.literal(short, short, classes=["xref", "py", "py-obj"])
+            xref.source, xref.line = str(path), 1
+            paragraph += xref
+        rubric = nodes.rubric(text="fractalnb in this chapter")
+        note = nodes.paragraph(text="The functions and classes of the package that the code "
+                                    "of this chapter calls, linked to the API reference:")
+        container = nodes.container(classes=["fractalnb-api-index"])
+        container += [rubric, note, paragraph]
+        last = sections[-1]
+        while True:  # the deepest last section: body elements may not follow subsections
+            children = [c for c in last.children if isinstance(c, nodes.section)]
+            if not children or children[-1] is not last.children[-1]:
+                break
+            last = children[-1]
+        last += container
+
+
+def _resolve_type_variables(app: Sphinx, env, node, contnode):
+    """Show a ``fractalnb`` TypeVar or type alias in a signature as plain text, not a link.
+
+    Type variables (``T``, ``ArrayT``) and aliases are not documented objects, so their
+    references cannot resolve; every other unresolved ``fractalnb`` name stays an error.
+    """
+    if node.get("refdomain") != "py" or not node.get("reftarget", "").startswith("fractalnb."):
+        return None
+    module_name, _, name = node["reftarget"].rpartition(".")
+    try:
+        value = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return None
+    is_alias = typing.get_origin(value) is not None or isinstance(value, types.UnionType)
+    if isinstance(value, typing.TypeVar) or is_alias:
+        return contnode
+    return None
+
+
+def _drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
+                            doctree) -> None:
+    """Keep one copy of each script of a page.
+
+    jupyter-book 1.0 registers sphinx-thebe's inline ``const THEBE_JS_URL = ...`` twice
+    (once with the file name ``None``, once ``""``), and the second copy is a
+    ``SyntaxError`` on the browser console of every page.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    unique, seen = [], set()
+    for script in scripts:
+        if isinstance(script, str):
+            key = (script,)
+        else:  # an inline script is registered once with filename None, once with ""
+            key = (script.filename or "", script.priority,
+                   tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique  # in place: extensions that run later add to this same list
+
+
+# --------------------------------------------------------------------------------------
+# A figure glued in one chapter, shown on another page (the landing page)
+# --------------------------------------------------------------------------------------
+
+
+class glued_image(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """Placeholder for an image glued in another document; resolved after reading."""
+
+
+class GluedFigure(SphinxDirective):
+    """A figure whose image is a ``myst_nb.glue`` output of another notebook.
+
+    ``glue:figure`` pastes only from the page's own notebook; ``{glue}`` with ``:doc:``
+    pastes across pages but without a caption and, for a figure glued with
+    ``display=False``, without copying its image. This directive does both::
+
+        ```{glued-figure} landing_segmentation
+        :doc: ../notebooks/03_fractal_transformation.ipynb
+        :alt: What the figure shows
+        :name: fig-landing
+
+        The caption.
+        ```
+
+    A key the notebook did not glue is a warning (an error in the ``-W`` build). A
+    notebook that exists but is left out of the table of contents (a partial build with
+    ``tools/build_book.py --only``) gives a visible placeholder and an info message; a
+    notebook that does not exist is a warning.
+    """
+
+    required_arguments = 1
+    has_content = True
+    option_spec = {"doc": directives.unchanged_required, "alt": directives.unchanged,
+                   "name": directives.unchanged,
+                   "width": directives.length_or_percentage_or_unitless,
+                   "class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        key = self.arguments[0]
+        if "doc" not in self.options:
+            raise self.error("glued-figure needs the option :doc: (the notebook that glues it)")
+        _, filepath = self.env.relfn2path(self.options["doc"], self.env.docname)
+        refdoc = self.env.path2doc(filepath)
+        if refdoc is None or refdoc not in self.env.found_docs:
+            if Path(filepath).is_file():
+                logger.info(f"glued-figure: {self.options['doc']} is not part of this build; "
+                            f"{key!r} is shown as a placeholder",
+                            location=(self.env.docname, self.lineno))
+                note = nodes.note()
+                note += nodes.paragraph(
+                    text=f"The figure {key!r} is computed by {Path(filepath).name}, which is "
+                         "not part of this (partial) build.")
+                return [note]
+            logger.warning(f"glued-figure: no document {self.options['doc']!r} (for {key!r})",
+                           location=(self.env.docname, self.lineno))
+            return []
+        image = glued_image(refdoc=refdoc, key=key, alt=self.options.get("alt", key))
+        if "width" in self.options:
+            image["width"] = self.options["width"]
+        image.source, image.line = self.get_source_info()
+        figure = nodes.figure("", image, classes=self.options.get("class", []))
+        self.set_source_info(figure)
+        self.add_name(figure)
+        if self.content:
+            container = nodes.Element()
+            self.state.nested_parse(self.content, self.content_offset, container)
+            first = container[0]
+            if not isinstance(first, nodes.paragraph):
+                raise self.error("the caption of a glued-figure must be a paragraph")
+            caption = nodes.caption(first.rawsource, "", *first.children)
+            caption.source, caption.line = first.source, first.line
+            figure += caption
+            if len(container) > 1:
+                figure += nodes.legend("", *container[1:])
+        return [figure]
+
+
+class ResolveGluedImages(SphinxPostTransform):
+    """Replace each :class:`glued_image` by the image its notebook glued, written to ``_images``."""
+
+    default_priority = 5
+
+    def apply(self, **kwargs) -> None:  # noqa: D102
+        folder = Path(self.env.mystnb_config.output_folder)
+        for node in list(self.document.findall(glued_image)):
+            refdoc, key = node["refdoc"], node["key"]
+            path = folder.joinpath(*refdoc.split("/")).with_name(
+                refdoc.split("/")[-1] + ".glue.json")
+            glued = json.loads(path.read_text()) if path.is_file() else {}
+            data = glued.get(key, {}).get("data", {})
+            mime = next((m for m in ("image/png", "image/jpeg", "image/svg+xml") if m in data),
+                        None)
+            if mime is None:
+                why = (f"has no image (mime types: {sorted(data)})" if key in glued
+                       else "was not glued")
+                logger.warning(f"glued-figure: {key!r} {why} in {refdoc}", location=node)
+                node.parent.remove(node)
+                continue
+            if mime == "image/svg+xml":
+                content = data[mime].encode() if isinstance(data[mime], str) else data[mime]
+            else:
+                content = a2b_base64(data[mime])
+            suffix = {"image/png": ".png", "image/jpeg": ".jpeg", "image/svg+xml": ".svg"}[mime]
+            name = hashlib.sha256(content).hexdigest() + suffix
+            outdir = Path(self.app.builder.outdir)
+            target = outdir / self.app.builder.imagedir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            uri = os.path.relpath(target, (outdir / self.env.docname).parent)
+            image = nodes.image(uri=uri, alt=node["alt"], candidates={"*": uri})
+            if "width" in node:
+                image["width"] = node["width"]
+            image.source, image.line = node.source, node.line
+            node.replace_self(image)
+
+
+# --------------------------------------------------------------------------------------
+# The table of contents and the chapters, as the build sees them
+# --------------------------------------------------------------------------------------
+
+WORDS_PER_MINUTE = 120
+"""Reading speed assumed for the book's prose (technical text with formulas)."""
+MINUTES_PER_EXERCISE = 15
+"""Time budgeted per exercise on the instructors' page."""
+
+FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\s*(?P<info>.*)$")
+
+
+@dataclass
+class Chapter:
+    """What the instructors' page and the landing page need to know about one chapter."""
+
+    docname: str
+    title: str = ""
+    goals: list[str] = field(default_factory=list)
+    exercises: int = 0
+    words: int = 0
+    run_seconds: float | None = None
+
+    @property
+    def reading_minutes(self) -> int:
+        """Reading time of the prose, rounded up to 5 minutes."""
+        return max(5, 5 * math.ceil(self.words / WORDS_PER_MINUTE / 5))
+
+    @property
+    def exercise_minutes(self) -> int:
+        """Time budgeted for the exercises."""
+        return MINUTES_PER_EXERCISE * self.exercises
+
+
+def toc_parts(app: Sphinx) -> list[tuple[str, list[str]]]:
+    """Return ``(caption, [docname, ...])`` for each part of the table of contents."""
+    site_map = getattr(app.env, "external_site_map", None)
+    if site_map is None:
+        raise ExtensionError("fractalnb_book needs the external table of contents (_toc.yml)")
+    parts = []
+    for tree in site_map[site_map.root.docname].subtrees:
+        docnames = [_strip_suffix(str(item)) for item in tree.items
+                    if type(item).__name__ == "FileItem"]
+        parts.append((tree.caption or "", docnames))
+    return parts
+
+
+def _strip_suffix(name: str) -> str:
+    for suffix in (".ipynb", ".md", ".rst"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _fence_blocks(lines: list[str]):
+    """Yield ``(start, end, info)`` for each top-level fenced block (end is exclusive)."""
+    index = 0
+    while index < len(lines):
+        match = FENCE.match(lines[index])
+        if not match:
+            index += 1
+            continue
+        fence = match["fence"]
+        end = index + 1
+        while end < len(lines):
+            close = FENCE.match(lines[end])
+            if (close and close["fence"][0] == fence[0] and len(close["fence"]) >= len(fence)
+                    and not close["info"].strip()):
+                break
+            end += 1
+        yield index, min(end + 1, len(lines)), match["info"].strip()
+        index = end + 1
+
+
+def learning_goals(markdown: str) -> list[str]:
+    r"""Return the bullets that follow the words "Learning goals" in a chapter's markdown.
+
+    Examples
+    --------
+    >>> learning_goals("**Learning goals**\n\n- one\n- two\n  continued\n\nText.")
+    ['one', 'two continued']
+    """
+    lines = markdown.splitlines()
+    start = next((i for i, line in enumerate(lines) if "learning goals" in line.lower()), None)
+    if start is None:
+        return []
+    goals: list[str] = []
+    for line in lines[start + 1:]:
+        bullet = re.match(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+(.*)$", line)
+        if bullet:
+            goals.append(bullet.group(1).strip())
+        elif goals and line.startswith((" ", "\t")) and line.strip():
+            goals[-1] += " " + line.strip()
+        elif not line.strip() and not goals:
+            continue
+        else:
+            break
+    return goals
+
+
+def _prose_words(markdown: str) -> int:
+    """Count the words a reader reads: prose and exercises, not code, options or solutions."""
+    lines = markdown.splitlines()
+    keep = [True] * len(lines)
+    in_solution = False
+    for index, line in enumerate(lines):
+        if re.match(r"^\s*(`{3,}|:{3,})\{solution-start\}", line):
+            in_solution = True
+        if in_solution:
+            keep[index] = False
+        if re.match(r"^\s*(`{3,}|:{3,})\{solution-end\}", line):
+            in_solution = False
+    for start, end, info in _fence_blocks(lines):
+        if not info.startswith("{") or info.startswith("{solution"):
+            keep[start:end] = [False] * (end - start)
+        else:  # a directive: keep its content, drop the fences and :option: lines
+            keep[start] = False
+            keep[end - 1] = False
+            for i in range(start + 1, end - 1):
+                if lines[i].lstrip().startswith(":"):
+                    keep[i] = False
+    text = " ".join(line for line, k in zip(lines, keep) if k)
+    return len(re.findall(r"[A-Za-z][A-Za-z'’-]*", text))
+
+
+def _run_seconds(cells: list[dict]) -> float | None:
+    total, timed = 0.0, False
+    for cell in cells:
+        execution = cell.get("metadata", {}).get("execution", {})
+        start, end = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+        if start and end:
+            parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+            total += (parse(end) - parse(start)).total_seconds()
+            timed = True
+    return total if timed else None
+
+
+def read_chapter(path: Path, docname: str) -> Chapter:
+    """Read a chapter notebook: title, learning goals, exercises, words, measured run time."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    markdown = "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    title = next((line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")),
+                 docname)
+    return Chapter(docname=docname, title=title, goals=learning_goals(markdown),
+                   exercises=len(re.findall(r"^\s*(?:`{3,}|:{3,})\{exercise\}", markdown, re.M)),
+                   words=_prose_words(markdown), run_seconds=_run_seconds(cells))
+
+
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "not run in this build"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+class _MarkdownDirective(SphinxDirective):
+    """A directive that writes MyST Markdown and parses it in place."""
+
+    def parse_markdown(self, text: str) -> list[nodes.Node]:
+        if not str(self.env.doc2path(self.env.docname)).endswith(".md"):
+            raise self.error(f"{self.name} is meant for MyST Markdown pages")
+        container = nodes.container()
+        self.state.nested_parse(StringList(text.splitlines(), source=self.env.docname),
+                                self.content_offset, container)
+        return container.children
+
+    def notebook_chapters(self) -> list[tuple[str, list[Chapter]]]:
+        parts = []
+        for caption, docnames in toc_parts(self.env.app):
+            chapters = []
+            for docname in docnames:
+                path = Path(self.env.srcdir) / (docname + ".ipynb")
+                if path.is_file():
+                    self.env.note_dependency(str(path))
+                    chapters.append(read_chapter(path, docname))
+            if chapters:
+                parts.append((caption, chapters))
+        return parts
+
+
+class BookMap(_MarkdownDirective):
+    """A table of the book's parts: one line of content per part, ``Caption: description``.
+
+    Chapters are linked from the table of contents as they land; a part named here but not
+    yet in ``_toc.yml`` reads "in preparation". A part of the table of contents that the
+    directive does not describe is a warning (and so an error in the ``-W`` build).
+    """
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        described = []
+        for line in self.content:
+            if not line.strip():
+                continue
+            if ":" not in line:
+                raise self.error(f"book-map lines read 'Caption: description', got {line!r}")
+            caption, description = line.split(":", 1)
+            described.append((caption.strip(), description.strip()))
+        parts = dict(toc_parts(self.env.app))
+        missing = [caption for caption in parts if caption not in dict(described)]
+        if missing:
+            logger.warning(f"book-map: describe these parts of _toc.yml too: {missing}",
+                           location=(self.env.docname, self.lineno))
+        rows = ["| Part | What it covers | Chapters |", "|---|---|---|"]
+        for caption, description in described:
+            docnames = parts.get(caption)
+            links = (" · ".join(f"{{doc}}`/{name}`" for name in docnames) if docnames
+                     else "*in preparation*")
+            rows.append(f"| **{caption}** | {description} | {links} |")
+        return self.parse_markdown("\n".join(rows))
+
+
+class ChapterPlan(_MarkdownDirective):
+    """The instructors' plan: per chapter its learning goals, exercises and time estimates."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        parts = self.notebook_chapters()
+        if not parts:
+            logger.warning("chapter-plan: no chapter notebooks in the table of contents",
+                           location=(self.env.docname, self.lineno))
+            return []
+        lines = ["| Chapter | Reading | Exercises | Session | Run time (this build) |",
+                 "|---|--:|--:|--:|--:|"]
+        for _, chapters in parts:
+            for chapter in chapters:
+                session = chapter.reading_minutes + chapter.exercise_minutes
+                lines.append(
+                    f"| {{doc}}`/{chapter.docname}` | {chapter.reading_minutes} min "
+                    f"| {chapter.exercises} ({chapter.exercise_minutes} min) | {session} min "
+                    f"| {_format_seconds(chapter.run_seconds)} |")
+        lines.append("")
+        for caption, chapters in parts:
+            lines += ["", f"**{caption}**", ""]
+            for chapter in chapters:
+                if not chapter.goals:
+                    logger.warning(f"chapter-plan: {chapter.docname} lists no learning goals",
+                                   location=(self.env.docname, self.lineno))
+                lines += [f"- {{doc}}`/{chapter.docname}`", ""]
+                lines += [f"  {n}. {goal}" for n, goal in enumerate(chapter.goals, 1)]
+                lines.append("")
+        return self.parse_markdown("\n".join(lines))
+
+
+def package_modules() -> list[str]:
+    """Return the public modules of ``fractalnb`` (every ``fractalnb/*.py`` not starting with _).
+
+    Examples
+    --------
+    >>> "fractalnb.profiles" in package_modules()
+    True
+    """
+    import fractalnb
+
+    return sorted(f"fractalnb.{info.name}" for info in pkgutil.iter_modules(fractalnb.__path__)
+                  if not info.name.startswith("_"))
+
+
+def summary_line(docstring: str | None) -> str:
+    r"""Return the first line of a docstring with reST roles turned into MyST Markdown.
+
+    Examples
+    --------
+    >>> summary_line("Counts :math:`N(r)` with :func:`box_counts` and ``numpy``.\n\nMore.")
+    'Counts $N(r)$ with `box_counts` and `numpy`.'
+    """
+    first = (docstring or "").strip().split("\n\n")[0].replace("\n", " ")
+    first = re.sub(r":math:`([^`]*)`", r"$\1$", first)
+    first = re.sub(r":[a-z]+:`~?([^`]*)`", r"`\1`", first)
+    return first.replace("``", "`").replace("|", "\\|")
+
+
+class ApiModules(_MarkdownDirective):
+    """A table of every module of ``fractalnb`` linked to its API page, with its summary.
+
+    A module without an API page is an unresolved ``py:mod`` link, hence a build error.
+    """
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        rows = ["| Module | What it holds |", "|---|---|"]
+        for name in package_modules():
+            module = importlib.import_module(name)
+            rows.append(f"| {{py:mod}}`{name}` | {summary_line(module.__doc__)} |")
+        return self.parse_markdown("\n".join(rows))
+
+
+def bibtex_entry(bib: str, key: str) -> str:
+    r"""Return the BibTeX source of entry ``key`` in ``bib``.
+
+    Raises
+    ------
+    KeyError
+        If there is no entry ``key``.
+
+    Examples
+    --------
+    >>> bibtex_entry("@misc{a, title = {x {y}}}\n@misc{b, title={z}}", "a")
+    '@misc{a, title = {x {y}}}'
+    """
+    match = re.search(r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,", bib)
+    if not match:
+        raise KeyError(f"no BibTeX entry {key!r}")
+    depth = 0
+    for index in range(bib.index("{", match.start()), len(bib)):
+        depth += {"{": 1, "}": -1}.get(bib[index], 0)
+        if depth == 0:
+            return bib[match.start(): index + 1]
+    raise KeyError(f"BibTeX entry {key!r} is not closed")
+
+
+class BibtexEntries(SphinxDirective):
+    """Show the BibTeX source of the named entries of the book's ``references.bib``."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        texts = []
+        for bibfile in self.config.bibtex_bibfiles:
+            path = Path(self.env.srcdir) / bibfile
+            self.env.note_dependency(str(path))
+            texts.append(path.read_text(encoding="utf-8"))
+        bib = "\n".join(texts)
+        entries = []
+        for key in self.arguments[0].split():
+            try:
+                entries.append(bibtex_entry(bib, key))
+            except KeyError as error:
+                raise self.error(str(error)) from None
+        block = nodes.literal_block("\n\n".join(entries), "\n\n".join(entries))
+        block["language"] = "bibtex"
+        return [block]
+
+
+class BookCitation(SphinxDirective):
+    """A BibTeX entry for the book itself, from the book's title, author, year and version."""
+
+    option_spec = {"key": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        import fractalnb
+
+        year = re.search(r"\d{4}", str(self.config.copyright))
+        year = year.group(0) if year else str(datetime.now().year)
+        key = self.options.get("key", f"fractalnb{year}")
+        text = "\n".join([
+            f"@misc{{{key},",
+            f"  title        = {{{self.config.project}}},",
+            f"  author       = {{{{{self.config.author}}}}},",
+            f"  year         = {{{year}}},",
+            "  howpublished = {Executable book (Jupyter Book) with the Python package "
+            f"fractalnb {fractalnb.__version__}}},",
+            f"  note         = {{Version {fractalnb.__version__}}}",
+            "}",
+        ])
+        block = nodes.literal_block(text, text)
+        block["language"] = "bibtex"
+        return [block]
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the book's helpers with Sphinx."""
+    app.add_config_value("fractalnb_api_links", True, "env", [bool])
+    app.connect("config-inited", _check_mathjax_path)
+    app.connect("build-finished", _copy_mathjax)
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
+    app.add_transform(ApiLinks)
+    app.add_transform(ChapterApiIndex)
+    app.add_node(glued_image)
+    app.add_directive("glued-figure", GluedFigure)
+    app.add_post_transform(ResolveGluedImages)
+    app.connect("missing-reference", _resolve_type_variables)
+    app.add_directive("book-map", BookMap)
+    app.add_directive("chapter-plan", ChapterPlan)
+    app.add_directive("api-modules", ApiModules)
+    app.add_directive("bibtex-entries", BibtexEntries)
+    app.add_directive("book-citation", BookCitation)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,820 @@
+r"""The fractal analysis of a whole network: one row per parameter tensor.
+
+:func:`analyze` is the one call a reader reaches for on a model of their own. It walks
+``model.named_parameters()`` in order, one tensor at a time (so a large model never needs
+more than one extra tensor of memory, on the device where the tensor lives or on the
+``device`` asked for), turns each tensor into a set with an occupancy rule
+(:func:`fractalnb.boxcount.occupancy`), counts boxes at the scales
+:math:`r_k = \lambda^k` and fits the box-counting dimension
+(:func:`fractalnb.boxcount.box_dimension`). The result is a :class:`pandas.DataFrame`
+with the name, layer kind, shape and size of every tensor, the rule and threshold used,
+:math:`D` with its confidence interval, :math:`R^2`, the degree of self-similarity and the
+DSI residual.
+
+A tensor the estimator cannot handle (too few scales, a threshold that leaves the set
+empty or full — a freshly initialised BatchNorm ``γ = 1`` is constant —, rank 0 or above
+4) keeps its row, with ``D = NaN`` and the reason in the ``note`` column: nothing is
+dropped silently. Non-finite weights, parameters on the ``meta`` device and models
+without parameters raise a :class:`ValueError` naming the tensor.
+
+Helpers: :func:`compare` runs :func:`analyze` over several models (or checkpoints) into
+one long table, :func:`shuffled_copy` gives the shuffled null model (every tensor's
+entries permuted at random: same values, no arrangement), :func:`weight_layers` selects
+the conv/linear weights, and :func:`plot_dimension_by_depth` draws :math:`D` against
+depth.
+
+Examples
+--------
+>>> import torch
+>>> from torch import nn
+>>> from fractalnb.analysis import analyze
+>>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+<torch._C.Generator object at ...>
+>>> table = analyze(nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)))
+>>> table[["name", "kind", "shape", "numel"]].to_dict("records")[0]
+{'name': '0.weight', 'kind': 'linear', 'shape': (32, 64), 'numel': 2048}
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.ticker import MaxNLocator
+from torch import nn
+
+from .boxcount import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_DILATION,
+    DEFAULT_RULE,
+    BoxDimension,
+    box_dimension,
+    occupancy_rule,
+)
+from .transform import unfold_conv
+
+__all__ = [
+    "COLUMNS",
+    "CONV_VIEWS",
+    "LAYER_KINDS",
+    "against_null",
+    "analyze",
+    "architecture_summary",
+    "compare",
+    "dsi_residual",
+    "layer_kind",
+    "null_spread",
+    "plot_dimension_by_depth",
+    "plot_dimension_over_epochs",
+    "shuffled_copy",
+    "symmetry_checks",
+    "weight_layers",
+]
+
+
+def _auto_tqdm():
+    """Return ``tqdm.auto.tqdm`` without its import-time warning in kernels lacking ipywidgets.
+
+    In a Jupyter kernel without ipywidgets, ``tqdm.auto`` warns on stderr (which fails the
+    book build) and falls back to the console bar, which is what we want anyway.
+    """
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+        from tqdm.auto import tqdm
+    return tqdm
+
+LAYER_KINDS: tuple[str, ...] = ("conv", "linear", "norm", "embedding", "other")
+"""The kinds of layer a parameter tensor can belong to (see :func:`layer_kind`)."""
+
+CONV_VIEWS: tuple[str, ...] = ("unfold", "grid")
+"""How a conv kernel ``(out, in, kh, kw)`` is seen: the matrix ``out × (in·kh·kw)``
+(:func:`fractalnb.transform.unfold_conv`, the default) or the 4-D grid itself."""
+
+COLUMNS: tuple[str, ...] = (
+    "name", "module", "kind", "role", "depth", "layer_depth", "shape", "grid", "numel",
+    "rule", "tau", "density", "dimension", "ci_low", "ci_high", "r2", "self_similarity",
+    "dsi_residual", "n_fit", "r_min", "r_max", "note",
+)  # fmt: skip
+"""The columns of :func:`analyze`'s table, in order."""
+
+_NORMS = (
+    nn.modules.batchnorm._NormBase,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.LocalResponseNorm,
+)
+
+
+def layer_kind(module: nn.Module) -> str:
+    """Return the kind of a module: ``conv``, ``linear``, ``norm``, ``embedding`` or ``other``.
+
+    Parameters
+    ----------
+    module
+        The module that owns a parameter.
+
+    Examples
+    --------
+    >>> layer_kind(nn.Conv2d(3, 8, 3)), layer_kind(nn.BatchNorm2d(8)), layer_kind(nn.PReLU())
+    ('conv', 'norm', 'other')
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return "conv"
+    if isinstance(module, (nn.Linear, nn.Bilinear)):
+        return "linear"
+    if isinstance(module, _NORMS):
+        return "norm"
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return "embedding"
+    return "other"
+
+
+def dsi_residual(fit: BoxDimension) -> float:
+    r"""Return the ratio-test residual of discrete scale invariance for a fitted dimension.
+
+    Discrete scale invariance with factor :math:`\lambda` means that the ratio
+    :math:`N(r_k)/N(r_{k+1})` of consecutive counts at :math:`r_k = \lambda^k` is the same
+    for every :math:`k`. The residual is the root-mean-square deviation of
+    :math:`\log(N(r_k)/N(r_{k+1})) / \log\lambda` (the local slopes) from their mean over
+    the fit range: 0 for an exactly DSI set, in units of dimension otherwise. NaN when the
+    scales are not consecutive powers of one factor or fewer than two ratios are fitted.
+
+    If the engine's result carries its own ``dsi_residual`` (a number), that is returned.
+
+    Parameters
+    ----------
+    fit
+        A result of :func:`fractalnb.boxcount.box_dimension`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fractalnb import fractals
+    >>> from fractalnb.boxcount import box_dimension
+    >>> dsi_residual(box_dimension(fractals.sierpinski_triangle(7).mask))
+    0.0
+    """
+    if not isinstance(fit, BoxDimension):
+        raise TypeError(f"fit must be a BoxDimension, got {type(fit).__name__}")
+    own = getattr(fit, "dsi_residual", None)
+    if isinstance(own, (int, float, np.floating)) and not isinstance(own, bool):
+        return float(own)
+    if fit.dilation is None:
+        return math.nan
+    inside = fit.fit_mask
+    slopes = np.asarray(fit.local_slopes, dtype=np.float64)[inside[1:] & inside[:-1]]
+    if slopes.size < 2:
+        return math.nan
+    return float(np.sqrt(np.mean((slopes - slopes.mean()) ** 2)))
+
+
+def _check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return str(value)
+
+
+def _module_of(name: str, modules: Mapping[str, nn.Module]) -> tuple[str, nn.Module]:
+    owner = name.rpartition(".")[0]
+    return owner, modules[owner]
+
+
+def _empty_row(name: str, owner: str, kind: str, depth: int, layer_depth: int,
+               shape: tuple[int, ...], grid: tuple[int, ...], numel: int, note: str) -> dict:
+    return {
+        "name": name, "module": owner, "kind": kind, "role": name.rpartition(".")[2],
+        "depth": depth, "layer_depth": layer_depth, "shape": shape, "grid": grid,
+        "numel": numel, "rule": "", "tau": math.nan, "density": math.nan,
+        "dimension": math.nan, "ci_low": math.nan, "ci_high": math.nan, "r2": math.nan,
+        "self_similarity": math.nan, "dsi_residual": math.nan, "n_fit": 0,
+        "r_min": 0, "r_max": 0, "note": note,
+    }  # fmt: skip
+
+
+def analyze(
+    model: nn.Module,
+    *,
+    threshold: object = None,
+    mode: str = "occupied",
+    conv: str = "unfold",
+    dilation: int = DEFAULT_DILATION,
+    fit_range: object = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+    device: torch.device | str | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    r"""Measure the box-counting dimension of every parameter tensor of a model.
+
+    Parameters
+    ----------
+    model
+        Any :class:`torch.nn.Module` with at least one parameter, on any device but
+        ``meta``. It is not modified.
+    threshold
+        Occupancy rule for :math:`A = \{|W| > \tau\}` (see
+        :func:`fractalnb.boxcount.occupancy_rule`): a number, ``("quantile", q)``,
+        ``("mean_std", k)`` or a rule object; default
+        :data:`fractalnb.boxcount.DEFAULT_RULE` (:math:`\tau` = mean + 1 std of
+        :math:`|W|`), applied to each tensor separately.
+    mode
+        ``"occupied"`` or ``"boundary"`` box counts (see
+        :func:`fractalnb.boxcount.box_counts`).
+    conv
+        ``"unfold"`` (default): a conv kernel ``(out, in, kh, kw)`` is counted as the
+        matrix ``out × (in·kh·kw)``; ``"grid"``: as the 4-D grid.
+    dilation
+        The factor :math:`\lambda` of the scales :math:`1, \lambda, \lambda^2, \dots`.
+    fit_range
+        ``None`` (the engine's default range per tensor), ``"all"`` or ``(r_min, r_max)``.
+    confidence
+        Level of the confidence interval on :math:`D`.
+    device
+        Where to count: each tensor is copied there, one at a time. Default: where the
+        tensor lives (CPU or GPU).
+    progress
+        Show a ``tqdm`` bar over the tensors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter tensor, in ``named_parameters()`` order, with the columns
+        :data:`COLUMNS`: ``name``, ``module`` (owner), ``kind`` (:func:`layer_kind`),
+        ``role`` (``weight``, ``bias`` …), ``depth`` (index of the tensor),
+        ``layer_depth`` (index of the conv/linear layer among the model's conv/linear
+        layers, ``-1`` for others), ``shape``, ``grid`` (the shape counted), ``numel``,
+        ``rule``, ``tau``, ``density`` (:math:`|A|/|\Omega|`), ``dimension``,
+        ``ci_low``/``ci_high``, ``r2``, ``self_similarity``, ``dsi_residual``
+        (:func:`dsi_residual`), ``n_fit``, ``r_min``/``r_max`` and ``note`` (empty, or why
+        the dimension is NaN).
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a module.
+    ValueError
+        For a model without parameters, a parameter on the ``meta`` device or holding
+        NaN/Inf (the message names it), or a bad ``mode``, ``conv``, ``threshold``,
+        ``dilation`` or ``confidence``.
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 4))
+    >>> table = analyze(net)
+    >>> table["grid"].tolist()
+    [(16, 27), (16,), (4, 16), (4,)]
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if mode not in ("occupied", "boundary"):
+        raise ValueError(f"mode must be 'occupied' or 'boundary', got {mode!r}")
+    _check_choice(conv, "conv", CONV_VIEWS)
+    rule = DEFAULT_RULE if threshold is None else occupancy_rule(threshold)
+    if isinstance(dilation, bool) or not isinstance(dilation, (int, np.integer)) or dilation < 2:
+        raise ValueError(f"dilation must be an integer >= 2, got {dilation!r}")
+    if not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    target = torch.device(device) if device is not None else None
+    if target is not None and target.type == "meta":
+        raise ValueError("device must be a real device (cpu, cuda, …), not 'meta'")
+
+    params = list(model.named_parameters())
+    if not params:
+        raise ValueError(
+            f"model ({type(model).__name__}) has no parameters: there is nothing to analyse"
+        )
+    modules = dict(model.named_modules())
+    weight_layers_seen: dict[str, int] = {}
+    rows = []
+    bar = _auto_tqdm()(params, desc="analysing tensors", unit="tensor",
+                       **({} if progress else {"disable": True}))
+    for depth, (name, param) in enumerate(bar):
+        owner, module = _module_of(name, modules)
+        kind = layer_kind(module)
+        if kind in ("conv", "linear") and owner not in weight_layers_seen:
+            weight_layers_seen[owner] = len(weight_layers_seen)
+        layer_depth = weight_layers_seen.get(owner, -1)
+        shape = tuple(int(s) for s in param.shape)
+        numel = int(param.numel())
+        if param.is_meta:
+            raise ValueError(
+                f"parameter {name!r} is on the 'meta' device (shape only, no values): "
+                "materialise the model (e.g. model.to_empty(device='cpu') and load weights) "
+                "before analysing it"
+            )
+        if param.is_complex() or not param.is_floating_point():
+            raise ValueError(f"parameter {name!r} has dtype {param.dtype}; a real float "
+                             "tensor is needed")
+        with torch.no_grad():
+            w = param.detach()
+            if target is not None:
+                w = w.to(target)
+            # a NaN or Inf makes the sum non-finite (cheap); the sum can also overflow,
+            # so only a non-finite sum triggers the full element-wise check
+            if numel and not bool(torch.isfinite(w.sum())) and not bool(torch.isfinite(w).all()):
+                bad = int((~torch.isfinite(w)).sum())
+                raise ValueError(
+                    f"parameter {name!r} ({kind} layer {owner or '<root>'!r}, shape {shape}) "
+                    f"holds {bad} NaN/Inf value(s) of {numel}: the network diverged or was "
+                    "not initialised"
+                )
+            view = unfold_conv(w) if (kind == "conv" and conv == "unfold" and w.ndim > 2) else w
+            grid = tuple(int(s) for s in view.shape)
+            if numel == 0 or view.ndim == 0 or view.ndim > 4:
+                why = ("empty tensor" if numel == 0
+                       else f"rank {view.ndim} (box counting needs 1 to 4)")
+                rows.append(_empty_row(name, owner, kind, depth, layer_depth, shape, grid,
+                                       numel, why))
+                continue
+            try:
+                fit = box_dimension(view, threshold=rule, mode=mode, dilation=int(dilation),
+                                    fit_range=fit_range, confidence=float(confidence))
+            except ValueError as error:
+                rows.append(_empty_row(name, owner, kind, depth, layer_depth, shape, grid,
+                                       numel, str(error)))
+                continue
+        rows.append({
+            "name": name, "module": owner, "kind": kind, "role": name.rpartition(".")[2],
+            "depth": depth, "layer_depth": layer_depth, "shape": shape, "grid": grid,
+            "numel": numel, "rule": fit.rule, "tau": fit.tau, "density": fit.density,
+            "dimension": fit.dimension, "ci_low": fit.ci[0], "ci_high": fit.ci[1],
+            "r2": fit.r2, "self_similarity": fit.self_similarity,
+            "dsi_residual": dsi_residual(fit), "n_fit": fit.n_fit,
+            "r_min": fit.fit_range[0], "r_max": fit.fit_range[1], "note": "",
+        })  # fmt: skip
+        del w, view
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def compare(models: Mapping[Any, nn.Module], *, key: str = "model", **kwargs: Any
+            ) -> pd.DataFrame:
+    """Run :func:`analyze` on several models and stack the tables, labelled by ``key``.
+
+    Parameters
+    ----------
+    models
+        Label → model (e.g. ``{"trained": m1, "init": m0}`` or epoch → checkpoint).
+    key
+        Name of the label column (first column of the result).
+    **kwargs
+        Passed to :func:`analyze`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tables one under another, with the extra column ``key``.
+
+    Examples
+    --------
+    >>> nets = {"a": nn.Linear(16, 16), "b": nn.Linear(16, 16)}
+    >>> compare(nets)["model"].tolist()
+    ['a', 'a', 'b', 'b']
+    """
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("models must be a non-empty mapping label -> nn.Module")
+    if not isinstance(key, str) or not key or key in COLUMNS:
+        raise ValueError(f"key must be a column name not among analyze's columns, got {key!r}")
+    frames = []
+    for label, model in models.items():
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"models[{label!r}] is a {type(model).__name__}, not an nn.Module")
+        table = analyze(model, **kwargs)
+        table.insert(0, key, label)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def shuffled_copy(model: nn.Module, *, seed: int = 0) -> nn.Module:
+    """Return a copy of ``model`` with the entries of every parameter tensor shuffled.
+
+    The shuffled null model: each tensor keeps its shape and its multiset of values (so
+    its density, its threshold and its count at the coarsest scale are unchanged) but loses
+    any spatial arrangement. Buffers (BatchNorm statistics) are copied unchanged.
+
+    Parameters
+    ----------
+    model
+        The network; not modified.
+    seed
+        Seeds the permutations.
+
+    Returns
+    -------
+    torch.nn.Module
+        A deep copy with shuffled parameters.
+
+    Examples
+    --------
+    >>> layer = nn.Linear(3, 2)
+    >>> twin = shuffled_copy(layer, seed=1)
+    >>> bool(torch.equal(twin.weight.flatten().sort().values, layer.weight.flatten().sort().values))
+    True
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    twin = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for param in twin.parameters():
+            order = torch.randperm(param.numel(), generator=generator).to(param.device)
+            param.copy_(param.reshape(-1)[order].reshape(param.shape))
+    return twin
+
+
+def weight_layers(table: pd.DataFrame) -> pd.DataFrame:
+    """Select the rows of conv and linear weights (the layers of "D by depth").
+
+    Parameters
+    ----------
+    table
+        A result of :func:`analyze` or :func:`compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``kind`` in ``("conv", "linear")`` and ``role == "weight"``.
+
+    Examples
+    --------
+    >>> weight_layers(analyze(nn.Linear(16, 16)))["name"].tolist()
+    ['weight']
+    """
+    missing = {"kind", "role"} - set(getattr(table, "columns", ()))
+    if missing:
+        raise ValueError(f"table lacks the columns {sorted(missing)}: pass analyze()'s result")
+    chosen = table["kind"].isin(("conv", "linear")) & (table["role"] == "weight")
+    return table[chosen].reset_index(drop=True)
+
+
+def plot_dimension_by_depth(
+    table: pd.DataFrame,
+    *,
+    hue: str | None = None,
+    ax: plt.Axes | None = None,
+    band: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> plt.Axes:
+    """Plot the dimension of each conv/linear weight against its depth, with its CI.
+
+    Parameters
+    ----------
+    table
+        A result of :func:`analyze` or :func:`compare` (only conv/linear weights are drawn).
+    hue
+        Column separating several series (e.g. ``"model"`` or ``"state"``); one series
+        when ``None``.
+    ax
+        Axes to draw on; a new figure when ``None``.
+    band
+        Optional table with columns ``layer_depth``, ``low``, ``high``: drawn as a grey
+        band (e.g. the spread of a null model).
+    title
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ax = plot_dimension_by_depth(analyze(nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 8))))
+    >>> ax.get_xlabel()
+    'depth (conv/linear layer index)'
+    """
+    rows = weight_layers(table)
+    if rows.empty:
+        raise ValueError("table has no conv/linear weight rows to plot")
+    if hue is not None and hue not in rows.columns:
+        raise ValueError(f"hue {hue!r} is not a column of table")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 3.8))
+    if band is not None:
+        ax.fill_between(band["layer_depth"], band["low"], band["high"], color="0.8",
+                        label="null spread", zorder=0)
+    groups = [(None, rows)] if hue is None else list(rows.groupby(hue, sort=False))
+    for label, group in groups:
+        ok = group.dropna(subset=["dimension"])
+        err = np.vstack([ok["dimension"] - ok["ci_low"], ok["ci_high"] - ok["dimension"]])
+        ax.errorbar(ok["layer_depth"], ok["dimension"], yerr=err, marker="o", ms=4,
+                    capsize=2, lw=1.2, label=None if label is None else str(label))
+    ax.set_xlabel("depth (conv/linear layer index)")
+    ax.set_ylabel("box-counting dimension D")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if hue is not None or band is not None:
+        ax.legend(fontsize="small", title=hue, loc="lower left")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def null_spread(model: nn.Module, *, n: int = 3, seed: int = 0, **kwargs: Any) -> pd.DataFrame:
+    """Measure the shuffled null model ``n`` times: the spread of D per conv/linear weight.
+
+    Parameters
+    ----------
+    model
+        The network whose tensors are shuffled (:func:`shuffled_copy`, seeds
+        ``seed, seed + 1, …``).
+    n
+        Number of shuffles, at least 1.
+    seed
+        First seed.
+    **kwargs
+        Passed to :func:`analyze`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per conv/linear weight: ``name``, ``layer_depth``, ``null_mean``,
+        ``null_low`` and ``null_high`` (smallest and largest D over the shuffles),
+        ``null_ci_low`` / ``null_ci_high`` (widest fit interval over the shuffles) and
+        ``n_null``.
+
+    Examples
+    --------
+    >>> spread = null_spread(nn.Linear(64, 64), n=2)
+    >>> spread[["name", "n_null"]].to_dict("records")
+    [{'name': 'weight', 'n_null': 2}]
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    shuffles = {k: shuffled_copy(model, seed=int(seed) + k) for k in range(int(n))}
+    table = weight_layers(compare(shuffles, key="shuffle", **kwargs))
+    grouped = table.groupby(["name", "layer_depth"], sort=False)
+    out = grouped.agg(null_mean=("dimension", "mean"), null_low=("dimension", "min"),
+                      null_high=("dimension", "max"), null_ci_low=("ci_low", "min"),
+                      null_ci_high=("ci_high", "max"),
+                      n_null=("dimension", "count")).reset_index()
+    return out
+
+
+def against_null(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
+    """Put each conv/linear weight's D beside its shuffled null and say if they differ.
+
+    Parameters
+    ----------
+    table
+        A result of :func:`analyze` for the model.
+    spread
+        :func:`null_spread` of the same model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The weight rows of ``table`` with the null columns added and two verdicts:
+        ``outside_null`` (D outside the range of the shuffles) and ``separated`` (the fit
+        interval of D does not overlap the widest fit interval of the shuffles: the
+        stricter test).
+
+    Examples
+    --------
+    >>> layer = nn.Linear(64, 64)
+    >>> verdict = against_null(analyze(layer), null_spread(layer, n=2))
+    >>> bool(verdict["separated"].iloc[0])
+    False
+    """
+    needed = {"name", "null_low", "null_high", "null_ci_low", "null_ci_high"}
+    missing = needed - set(getattr(spread, "columns", ()))
+    if missing:
+        raise ValueError(f"spread lacks the columns {sorted(missing)}: pass null_spread()")
+    rows = weight_layers(table).merge(spread.drop(columns=["layer_depth"]), on="name",
+                                      how="left", validate="one_to_one")
+    d = rows["dimension"]
+    rows["outside_null"] = (d < rows["null_low"]) | (d > rows["null_high"])
+    rows["separated"] = (rows["ci_high"] < rows["null_ci_low"]) | (
+        rows["ci_low"] > rows["null_ci_high"])
+    return rows
+
+
+def plot_dimension_over_epochs(
+    table: pd.DataFrame,
+    *,
+    layers: Sequence[str] | None = None,
+    key: str = "epoch",
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+) -> plt.Axes:
+    """Plot D of chosen conv/linear weights against the training epoch, with CI bands.
+
+    Parameters
+    ----------
+    table
+        A result of :func:`compare` over checkpoints, labelled by ``key``.
+    layers
+        Names of the tensors to draw; every conv/linear weight when ``None``.
+    key
+        The epoch column.
+    ax
+        Axes to draw on; a new figure when ``None``.
+    title
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> nets = {0: nn.Linear(64, 64), 1: nn.Linear(64, 64)}
+    >>> ax = plot_dimension_over_epochs(compare(nets, key="epoch"))
+    """
+    if key not in getattr(table, "columns", ()):
+        raise ValueError(f"table has no column {key!r}: pass compare(..., key={key!r})")
+    rows = weight_layers(table)
+    names = list(dict.fromkeys(rows["name"])) if layers is None else list(layers)
+    unknown = sorted(set(names) - set(rows["name"]))
+    if unknown:
+        raise ValueError(f"layers {unknown} are not conv/linear weights of the table")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 3.8))
+    for name in names:
+        one = rows[rows["name"] == name].sort_values(key)
+        line = ax.plot(one[key], one["dimension"], marker="o", ms=3, label=name)[0]
+        ax.fill_between(one[key], one["ci_low"], one["ci_high"], color=line.get_color(),
+                        alpha=0.15, lw=0)
+    ax.set_xlabel(key)
+    ax.set_ylabel("box-counting dimension D")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def symmetry_checks(
+    model: nn.Module,
+    transforms: Mapping[str, nn.Module],
+    inputs: torch.Tensor,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Check function-preserving transformations of a model: outputs and fractal quantities.
+
+    For each transformed copy (e.g. from :func:`fractalnb.symmetry.permute_neurons` or
+    :func:`fractalnb.symmetry.rescale_neurons`) the largest change of the outputs on
+    ``inputs`` is measured (:func:`fractalnb.symmetry.function_distance`) and every tensor
+    that changed is analysed before and after.
+
+    Parameters
+    ----------
+    model
+        The original network.
+    transforms
+        Label → transformed copy of ``model``.
+    inputs
+        A batch of inputs.
+    **kwargs
+        Passed to :func:`analyze`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (transformation, changed tensor): ``transform``, ``function_change``
+        (max absolute change of the logits), ``logit_scale`` (max absolute logit of the
+        original), ``name``, ``density_before``/``_after``, ``tau_before``/``_after``,
+        ``D_before``/``_after`` and ``ci_half_width`` (before).
+
+    Examples
+    --------
+    >>> from fractalnb import symmetry
+    >>> mlp = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    >>> twin = symmetry.permute_neurons(mlp, "0", symmetry.random_permutation(32, seed=0))
+    >>> table = symmetry_checks(mlp, {"permute": twin}, torch.randn(8, 16))
+    >>> table["name"].tolist()
+    ['0.weight', '0.bias', '2.weight']
+    """
+    from .symmetry import function_distance
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(transforms, Mapping) or not transforms:
+        raise ValueError("transforms must be a non-empty mapping label -> nn.Module")
+    before = analyze(model, **kwargs).set_index("name")
+    original = dict(model.named_parameters())
+    with torch.no_grad():
+        was_training = model.training
+        model.eval()
+        scale = float(model(inputs).abs().max())
+        model.train(was_training)
+    rows = []
+    for label, twin in transforms.items():
+        if not isinstance(twin, nn.Module):
+            raise TypeError(f"transforms[{label!r}] is not an nn.Module")
+        change = function_distance(model, twin, inputs)
+        after = analyze(twin, **kwargs).set_index("name")
+        for name, param in twin.named_parameters():
+            if name not in original:
+                raise ValueError(f"transforms[{label!r}] has a parameter {name!r} the model "
+                                 "lacks: not a copy of the same architecture")
+            if torch.equal(param.detach(), original[name].detach()):
+                continue
+            b, a = before.loc[name], after.loc[name]
+            rows.append({
+                "transform": label, "function_change": change, "logit_scale": scale,
+                "name": name, "density_before": b["density"], "density_after": a["density"],
+                "tau_before": b["tau"], "tau_after": a["tau"], "D_before": b["dimension"],
+                "D_after": a["dimension"],
+                "ci_half_width": (b["ci_high"] - b["ci_low"]) / 2,
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def architecture_summary(
+    trained: Mapping[str, pd.DataFrame],
+    init: Mapping[str, pd.DataFrame],
+    verdicts: Mapping[str, pd.DataFrame],
+    checks: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Summarise, model by model, what the fractal analysis found, and what differs between them.
+
+    Parameters
+    ----------
+    trained, init
+        Model name → :func:`analyze` of the trained network and of its initialisation.
+    verdicts
+        Model name → :func:`against_null` of the trained network.
+    checks
+        Optional model name → :func:`symmetry_checks` of the trained network; the
+        transformations' labels must start with ``"permute"`` or ``"rescale"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quantity (over the conv/linear weights), one column per model, and
+        ``spread`` (largest minus smallest value across models) and ``across models``: for
+        the dimension rows, ``"differs beyond CI"`` when the spread exceeds the mean CI
+        half-width of the models, else ``"within CI"``; for the symmetry rows,
+        ``"same for all"`` when every model agrees, else ``"differs"``; empty otherwise.
+
+    Examples
+    --------
+    >>> nets = {"a": nn.Linear(64, 64), "b": nn.Linear(64, 32)}
+    >>> t = {k: analyze(m) for k, m in nets.items()}
+    >>> v = {k: against_null(t[k], null_spread(m, n=2)) for k, m in nets.items()}
+    >>> architecture_summary(t, t, v).loc["mean D, trained", "across models"] in (
+    ...     "within CI", "differs beyond CI")
+    True
+    """
+    names = list(trained)
+    if not names or set(names) != set(init) or set(names) != set(verdicts):
+        raise ValueError("trained, init and verdicts must be non-empty and name the same models")
+    if checks is not None and set(checks) - set(names):
+        raise ValueError(f"checks names unknown models {sorted(set(checks) - set(names))}")
+    columns: dict[str, dict[str, float]] = {}
+    half_widths = []
+    for name in names:
+        t = weight_layers(trained[name]).set_index("name")
+        i = weight_layers(init[name]).set_index("name").reindex(t.index)
+        v = verdicts[name]
+        shift = (t["dimension"] - i["dimension"]).abs()
+        half = (t["ci_high"] - t["ci_low"]) / 2
+        half_widths.append(float(half.mean()))
+        col = {
+            "mean D, trained": float(t["dimension"].mean()),
+            "mean D, initialisation": float(i["dimension"].mean()),
+            "mean D, shuffled null": float(v["null_mean"].mean()),
+            "mean |D trained - D init|": float(shift.mean()),
+            "mean CI half-width of D": float(half.mean()),
+            "layers with D outside the null range (%)": 100 * float(v["outside_null"].mean()),
+            "layers separated from the null (%)": 100 * float(v["separated"].mean()),
+            "layers moved by training beyond the CI (%)": 100 * float((shift > half).mean()),
+            "mean R²": float(t["r2"].mean()),
+            "mean degree of self-similarity": float(t["self_similarity"].mean()),
+        }
+        if checks is not None and name in checks:
+            c = checks[name]
+            relative = c["function_change"] / c["logit_scale"]
+            perm = c[c["transform"].str.startswith("permute")]
+            col["max relative function change under the symmetries"] = float(relative.max())
+            col["density unchanged by permutations (1 = yes)"] = float(
+                np.allclose(perm["density_before"], perm["density_after"]))
+        columns[name] = col
+    table = pd.DataFrame(columns)
+    spread = table.max(axis=1) - table.min(axis=1)
+    ci = float(np.mean(half_widths))
+    verdict = []
+    for row, value in spread.items():
+        if row.startswith("mean D"):
+            verdict.append("differs beyond CI" if value > ci else "within CI")
+        elif row.startswith(("max relative", "density unchanged")):
+            verdict.append("same for all" if value == 0 or row.startswith("max relative")
+                           and table.loc[row].max() < 1e-4 else "differs")
+        else:
+            verdict.append("")
+    table["spread"] = spread
+    table["across models"] = verdict
+    return table

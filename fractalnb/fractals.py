@@ -1,0 +1,511 @@
+r"""Sets and surfaces with a known dimension, on the integer grid: the estimators' test cases.
+
+Every constructor returns a :class:`Fractal` (a boolean ``mask`` with its exact
+``dimension``, the construction's scale ratio ``dilation`` and ``level``) or, for the
+random surface, a :class:`Surface`. At level ``L`` a self-similar construction with ratio
+:math:`1/\lambda` fills a grid of side :math:`\lambda^L`; counted with boxes of side
+:math:`\lambda^k` (its :meth:`Fractal.matched_scales`) it gives :math:`N(\lambda^k) =
+m^{L-k}` exactly, :math:`m` the number of pieces, so the fitted dimension is
+:math:`\log m / \log \lambda` to rounding.
+
+=================================== ================= =====================================
+constructor                         dimension         grid
+=================================== ================= =====================================
+:func:`cantor_set`                  ln 2 / ln 3       :math:`3^L` (1-D)
+:func:`cantor_dust`                 d ln 2 / ln 3     :math:`(3^L)^d`, rank d = 1..4
+:func:`sierpinski_triangle`         ln 3 / ln 2       :math:`2^L \times 2^L`
+:func:`sierpinski_carpet`           ln 8 / ln 3       :math:`3^L \times 3^L`
+:func:`vicsek_fractal`              ln 5 / ln 3       :math:`3^L \times 3^L`
+:func:`menger_sponge`               ln 20 / ln 3      :math:`(3^L)^3`
+:func:`line`                        1                 ``size x size``
+:func:`filled_square`               2                 ``size x size``
+:func:`fractal_percolation`         ln(9p) / ln 3     :math:`3^L \times 3^L`, random
+:func:`fractional_brownian_surface` 3 - H             ``size x size`` surface, random
+=================================== ================= =====================================
+
+Examples
+--------
+>>> from fractalnb import fractals
+>>> carpet = fractals.sierpinski_carpet(3)
+>>> carpet.mask.shape, int(carpet.mask.sum()), round(carpet.dimension, 4)
+((27, 27), 512, 1.8928)
+>>> carpet.matched_scales()
+array([ 1,  3,  9, 27])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "Fractal",
+    "Surface",
+    "cantor_dust",
+    "cantor_set",
+    "filled_square",
+    "fractal_percolation",
+    "fractional_brownian_surface",
+    "line",
+    "menger_sponge",
+    "sierpinski_carpet",
+    "sierpinski_triangle",
+    "vicsek_fractal",
+]
+
+_MAX_CELLS = 1 << 28  # refuse grids above 268 M points (about 256 MiB as booleans)
+
+
+@dataclass(frozen=True, eq=False)
+class Fractal:
+    r"""A set on the integer grid with its known dimension.
+
+    Attributes
+    ----------
+    name : str
+        What it is, e.g. ``"Sierpinski carpet, level 4"``.
+    mask : numpy.ndarray
+        Boolean grid, ``True`` on the set (read-only).
+    dimension : float
+        The exact (similarity = Hausdorff = box-counting) dimension of the limit set.
+    formula : str
+        The dimension as a formula, e.g. ``"ln 8 / ln 3"``.
+    dilation : int or None
+        The construction's scale ratio :math:`\lambda` (None when there is none).
+    level : int or None
+        Construction level :math:`L` (the grid side is :math:`\lambda^L`).
+    """
+
+    name: str
+    mask: np.ndarray = field(repr=False)
+    dimension: float
+    formula: str
+    dilation: int | None = None
+    level: int | None = None
+
+    def __post_init__(self) -> None:
+        self.mask.setflags(write=False)
+
+    def matched_scales(self) -> np.ndarray:
+        r"""Return the box sides matched to the construction, :math:`\lambda^k`, k = 0..L.
+
+        Raises
+        ------
+        ValueError
+            If the set has no construction ratio or level.
+        """
+        if self.dilation is None or self.level is None:
+            raise ValueError(f"{self.name} has no construction scale ratio")
+        return self.dilation ** np.arange(self.level + 1, dtype=np.int64)
+
+    def __array__(self, dtype=None, copy=None):
+        """Let ``numpy.asarray(fractal)`` give the mask."""
+        return self.mask if dtype is None else self.mask.astype(dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A random surface :math:`z(i, j)` with a known (almost sure) dimension.
+
+    Attributes
+    ----------
+    name : str
+        What it is.
+    values : numpy.ndarray
+        ``float64`` heights, shape ``(size, size)`` (read-only).
+    dimension : float
+        The dimension of the graph of the limit surface, :math:`3 - H`.
+    hurst : float
+        The Hurst exponent :math:`H`.
+    """
+
+    name: str
+    values: np.ndarray = field(repr=False)
+    dimension: float
+    hurst: float
+
+    def __post_init__(self) -> None:
+        self.values.setflags(write=False)
+
+    def __array__(self, dtype=None, copy=None):
+        """Let ``numpy.asarray(surface)`` give the heights."""
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def _check_level(level: object, name: str = "level", minimum: int = 0) -> int:
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {level!r}")
+    if level < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {level}")
+    return int(level)
+
+
+def _check_size(cells: int, what: str) -> None:
+    if cells > _MAX_CELLS:
+        raise ValueError(f"{what} would have {cells:,} grid points (limit {_MAX_CELLS:,})")
+
+
+def _digits_avoid(index: np.ndarray, base: int, level: int, forbidden: int) -> np.ndarray:
+    """Whether no base-``base`` digit of ``index`` (``level`` digits) equals ``forbidden``."""
+    keep = np.ones(index.shape, dtype=bool)
+    value = index.copy()
+    for _ in range(level):
+        keep &= value % base != forbidden
+        value //= base
+    return keep
+
+
+def cantor_set(level: int) -> Fractal:
+    r"""Build the middle-thirds Cantor set at ``level`` L: :math:`2^L` points of :math:`3^L`.
+
+    Point ``i`` belongs to the set when no base-3 digit of ``i`` is 1.
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 0``.
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`\ln 2 / \ln 3`, dilation 3.
+
+    Examples
+    --------
+    >>> cantor_set(2).mask.astype(int)
+    array([1, 0, 1, 0, 0, 0, 1, 0, 1])
+    """
+    level = _check_level(level)
+    _check_size(3**level, "cantor_set")
+    index = np.arange(3**level)
+    mask = _digits_avoid(index, 3, level, 1)
+    return Fractal(f"Cantor set, level {level}", mask, math.log(2) / math.log(3),
+                   "ln 2 / ln 3", 3, level)  # fmt: skip
+
+
+def cantor_dust(level: int, rank: int = 2) -> Fractal:
+    r"""Build the product of ``rank`` Cantor sets: :math:`2^{dL}` points of :math:`(3^L)^d`.
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 0``.
+    rank
+        Number of axes d, 1 to 4 (rank 4: the shape of a conv kernel).
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`d \ln 2 / \ln 3`, dilation 3.
+
+    Examples
+    --------
+    >>> dust = cantor_dust(2, rank=3)
+    >>> dust.mask.shape, int(dust.mask.sum())
+    ((9, 9, 9), 64)
+    """
+    level = _check_level(level)
+    rank = _check_level(rank, "rank", 1)
+    if rank > 4:
+        raise ValueError(f"rank must be 1 to 4, got {rank}")
+    _check_size(3 ** (level * rank), "cantor_dust")
+    line_mask = cantor_set(level).mask
+    mask = line_mask
+    for _ in range(rank - 1):
+        mask = np.multiply.outer(mask, line_mask)
+    return Fractal(f"Cantor dust, rank {rank}, level {level}", mask.astype(bool),
+                   rank * math.log(2) / math.log(3), f"{rank} ln 2 / ln 3", 3, level)  # fmt: skip
+
+
+def sierpinski_triangle(level: int) -> Fractal:
+    r"""Build the Sierpinski triangle on a grid of :math:`2^L \times 2^L`: Pascal's triangle mod 2.
+
+    Cell ``(i, j)`` belongs to the set when ``i & j == 0`` (:math:`3^L` cells).
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 0``.
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`\ln 3 / \ln 2`, dilation 2.
+
+    Examples
+    --------
+    >>> sierpinski_triangle(2).mask.astype(int)
+    array([[1, 1, 1, 1],
+           [1, 0, 1, 0],
+           [1, 1, 0, 0],
+           [1, 0, 0, 0]])
+    """
+    level = _check_level(level)
+    _check_size(4**level, "sierpinski_triangle")
+    index = np.arange(2**level)
+    mask = (index[:, None] & index[None, :]) == 0
+    return Fractal(f"Sierpinski triangle, level {level}", mask, math.log(3) / math.log(2),
+                   "ln 3 / ln 2", 2, level)  # fmt: skip
+
+
+def _base3_pattern(level: int, keep: np.ndarray, rank: int) -> np.ndarray:
+    """Cells whose base-3 digit tuples are all allowed by ``keep`` (a 3^rank boolean table)."""
+    index = np.indices((3**level,) * rank).reshape(rank, -1)
+    mask = np.ones(index.shape[1], dtype=bool)
+    value = index.copy()
+    for _ in range(level):
+        mask &= keep[tuple(value % 3)]
+        value //= 3
+    return mask.reshape((3**level,) * rank)
+
+
+def sierpinski_carpet(level: int) -> Fractal:
+    r"""Build the Sierpinski carpet on a grid of :math:`3^L \times 3^L` (:math:`8^L` cells).
+
+    A cell is removed when, at some base-3 digit place, both its coordinates have digit 1.
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 0``.
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`\ln 8 / \ln 3`, dilation 3.
+
+    Examples
+    --------
+    >>> sierpinski_carpet(1).mask.astype(int)
+    array([[1, 1, 1],
+           [1, 0, 1],
+           [1, 1, 1]])
+    """
+    level = _check_level(level)
+    _check_size(9**level, "sierpinski_carpet")
+    keep = np.ones((3, 3), dtype=bool)
+    keep[1, 1] = False
+    return Fractal(f"Sierpinski carpet, level {level}", _base3_pattern(level, keep, 2),
+                   math.log(8) / math.log(3), "ln 8 / ln 3", 3, level)  # fmt: skip
+
+
+def vicsek_fractal(level: int) -> Fractal:
+    r"""Build the Vicsek fractal (cross form) on :math:`3^L \times 3^L` (:math:`5^L` cells).
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 0``.
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`\ln 5 / \ln 3`, dilation 3.
+
+    Examples
+    --------
+    >>> vicsek_fractal(1).mask.astype(int)
+    array([[0, 1, 0],
+           [1, 1, 1],
+           [0, 1, 0]])
+    """
+    level = _check_level(level)
+    _check_size(9**level, "vicsek_fractal")
+    keep = np.zeros((3, 3), dtype=bool)
+    keep[1, :] = keep[:, 1] = True
+    return Fractal(f"Vicsek fractal, level {level}", _base3_pattern(level, keep, 2),
+                   math.log(5) / math.log(3), "ln 5 / ln 3", 3, level)  # fmt: skip
+
+
+def menger_sponge(level: int) -> Fractal:
+    r"""Build the Menger sponge on a grid of :math:`(3^L)^3` (:math:`20^L` cells).
+
+    A cell is removed when, at some base-3 digit place, at least two coordinates have
+    digit 1.
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 0``.
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`\ln 20 / \ln 3`, dilation 3.
+
+    Examples
+    --------
+    >>> int(menger_sponge(2).mask.sum())
+    400
+    """
+    level = _check_level(level)
+    _check_size(27**level, "menger_sponge")
+    digits = np.indices((3, 3, 3))
+    keep = (digits == 1).sum(axis=0) < 2
+    return Fractal(f"Menger sponge, level {level}", _base3_pattern(level, keep, 3),
+                   math.log(20) / math.log(3), "ln 20 / ln 3", 3, level)  # fmt: skip
+
+
+def _power_level(size: int, base: int = 2) -> int | None:
+    level = round(math.log(size, base)) if size > 0 else 0
+    return level if base**level == size else None
+
+
+def line(size: int, angle: float = 0.0) -> Fractal:
+    r"""Draw a digital straight line from the origin at ``angle`` degrees in a square grid.
+
+    Column ``j`` holds the cell ``(round(j tan θ), j)`` for ``0 <= θ <= 45°`` (one cell per
+    column; the line leaves the grid by its right edge). ``angle = 0`` is a row,
+    ``angle = 45`` the diagonal: both are exactly self-similar under boxes of side
+    :math:`2^k` when ``size`` is a power of 2.
+
+    Parameters
+    ----------
+    size
+        Grid side, ``>= 2``.
+    angle
+        Angle to the first axis in degrees, in ``[0, 45]``.
+
+    Returns
+    -------
+    Fractal
+        Dimension 1; dilation 2 and level :math:`\log_2` size when ``size`` is a power
+        of 2 and the angle is 0 or 45.
+
+    Examples
+    --------
+    >>> line(4, 45).mask.astype(int)
+    array([[1, 0, 0, 0],
+           [0, 1, 0, 0],
+           [0, 0, 1, 0],
+           [0, 0, 0, 1]])
+    """
+    size = _check_level(size, "size", 2)
+    angle = float(angle)
+    if not (0.0 <= angle <= 45.0):
+        raise ValueError(f"angle must lie in [0, 45] degrees, got {angle}")
+    _check_size(size * size, "line")
+    columns = np.arange(size)
+    rows = np.floor(columns * math.tan(math.radians(angle)) + 0.5).astype(np.int64)
+    rows = np.minimum(rows, size - 1)  # tan(45°) rounds to 0.999…: stay on the grid
+    mask = np.zeros((size, size), dtype=bool)
+    mask[rows, columns] = True
+    level = _power_level(size) if angle in (0.0, 45.0) else None
+    return Fractal(f"straight line at {angle:g}°, {size}x{size}", mask, 1.0, "1",
+                   2 if level is not None else None, level)  # fmt: skip
+
+
+def filled_square(size: int) -> Fractal:
+    r"""Build the full ``size x size`` grid: a filled square, dimension 2.
+
+    Parameters
+    ----------
+    size
+        Grid side, ``>= 2``.
+
+    Returns
+    -------
+    Fractal
+        Dimension 2; dilation 2 and level :math:`\log_2` size when ``size`` is a power of 2.
+
+    Examples
+    --------
+    >>> filled_square(4).mask.all()
+    np.True_
+    """
+    size = _check_level(size, "size", 2)
+    _check_size(size * size, "filled_square")
+    level = _power_level(size)
+    return Fractal(f"filled square, {size}x{size}", np.ones((size, size), dtype=bool), 2.0,
+                   "2", 2 if level is not None else None, level)  # fmt: skip
+
+
+def fractal_percolation(level: int, keep: float, seed: int) -> Fractal:
+    r"""Mandelbrot's fractal percolation (a random Cantor dust) on :math:`3^L \times 3^L`.
+
+    Start from the whole square; at each of ``level`` steps split every kept square into
+    :math:`3 \times 3` and keep each sub-square independently with probability ``keep``.
+    Conditioned on survival, the limit set has dimension :math:`\ln(9p) / \ln 3` almost
+    surely (Falconer, *Fractal Geometry*, ch. 15); the expected count at the matched scale
+    :math:`3^k` is :math:`(9p)^{L-k}`.
+
+    Parameters
+    ----------
+    level
+        Construction level, ``>= 1``.
+    keep
+        Probability p of keeping a sub-square, in ``(1/9, 1]``.
+    seed
+        Seed of the random generator.
+
+    Returns
+    -------
+    Fractal
+        Dimension :math:`\ln(9p)/\ln 3`, dilation 3. The mask may be empty (extinction,
+        probability small for p well above 1/9).
+
+    Examples
+    --------
+    >>> dust = fractal_percolation(4, 0.75, seed=0)
+    >>> dust.mask.shape, round(dust.dimension, 4)
+    ((81, 81), 1.7381)
+    """
+    level = _check_level(level, minimum=1)
+    keep = float(keep)
+    if not (1 / 9 < keep <= 1.0):
+        raise ValueError(f"keep must lie in (1/9, 1], got {keep} (at p <= 1/9 the set dies out)")
+    _check_size(9**level, "fractal_percolation")
+    rng = np.random.default_rng(seed)
+    mask = np.ones((1, 1), dtype=bool)
+    for _ in range(level):
+        mask = np.repeat(np.repeat(mask, 3, axis=0), 3, axis=1)
+        mask &= rng.random(mask.shape) < keep
+    return Fractal(f"fractal percolation p={keep:g}, level {level}, seed {seed}", mask,
+                   math.log(9 * keep) / math.log(3), "ln(9p) / ln 3", 3, level)  # fmt: skip
+
+
+def fractional_brownian_surface(size: int, hurst: float, seed: int) -> Surface:
+    """Synthesise a fractional Brownian surface (spectral method); its graph has dimension 3 - H.
+
+    Gaussian noise is shaped in Fourier space to the power spectrum
+    :math:`|k|^{-(2H + 2)}` on a grid twice as large, transformed back, and cropped to
+    ``size x size`` (the crop removes the periodicity of the FFT).
+
+    Parameters
+    ----------
+    size
+        Side of the surface, ``>= 8``.
+    hurst
+        Hurst exponent H in ``(0, 1)``.
+    seed
+        Seed of the random generator.
+
+    Returns
+    -------
+    Surface
+        Heights (zero mean, unit standard deviation), dimension :math:`3 - H`.
+
+    Examples
+    --------
+    >>> surface = fractional_brownian_surface(64, 0.5, seed=0)
+    >>> surface.values.shape, surface.dimension
+    ((64, 64), 2.5)
+    """
+    size = _check_level(size, "size", 8)
+    hurst = float(hurst)
+    if not (0.0 < hurst < 1.0):
+        raise ValueError(f"hurst must lie in (0, 1), got {hurst}")
+    _check_size(4 * size * size, "fractional_brownian_surface")
+    rng = np.random.default_rng(seed)
+    n = 2 * size
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij"))
+    k[0, 0] = 1.0
+    amplitude = k ** (-(hurst + 1.0))
+    amplitude[0, 0] = 0.0
+    noise = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    values = np.fft.ifft2(amplitude * noise).real[:size, :size]
+    values = (values - values.mean()) / values.std()
+    return Surface(f"fractional Brownian surface H={hurst:g}, {size}x{size}, seed {seed}",
+                   values, 3.0 - hurst, hurst)  # fmt: skip

@@ -1,0 +1,452 @@
+"""Box counting and the dimension fit, against plain definitions and known answers.
+
+- box_counts equals a box-by-box loop (any rank 1-4, any shape, any scales, both modes);
+- the dimension of the analytic fractals: exact to 1e-6 at the construction's scales,
+  within 0.05 with the default scales (Cantor, Sierpinski triangle and carpet, lines,
+  filled squares), within 0.075 for the Vicsek fractal and the Menger sponge;
+- differential box counting: a plane has D = 2 exactly; fBm surfaces give D = 3 - H
+  within the stated tolerance DBC_TOLERANCE (the estimator is biased low, see
+  book/formalisation.md) and in the right order;
+- symmetries of the counts (axis transposition, complement in boundary mode) and of the
+  fit (D unchanged by N -> cN and by r -> c r), by hypothesis;
+- bad input raises ValueError naming the problem.
+"""
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from fractalnb import boxcount, dsi, fractals, transform
+from fractalnb.boxcount import (
+    Absolute,
+    BoxDimension,
+    MeanStd,
+    Quantile,
+    box_counts,
+    box_dimension,
+    default_fit_range,
+    differential_box_counts,
+    dilation_scales,
+    fit_dimension,
+    local_slopes,
+    occupancy,
+    occupancy_rule,
+    self_similarity,
+)
+
+SETTINGS = settings(deadline=None, max_examples=40, derandomize=True)
+DBC_TOLERANCE = 0.45  # |D_DBC - (3 - H)| on 256 x 256 fBm; the estimator is biased low
+
+
+@st.composite
+def masks(draw, max_cells=3000):
+    rank = draw(st.integers(1, 4))
+    side = {1: 200, 2: 40, 3: 12, 4: 7}[rank]
+    shape = tuple(draw(st.lists(st.integers(1, side), min_size=rank, max_size=rank)))
+    assume(math.prod(shape) <= max_cells)
+    density = draw(st.sampled_from([0.02, 0.2, 0.5, 0.9]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    mask = rng.random(shape) < density
+    return torch.from_numpy(mask) if draw(st.booleans()) else mask
+
+
+@st.composite
+def scale_lists(draw, shape):
+    largest = max(shape)
+    values = draw(st.lists(st.integers(1, largest), min_size=1, max_size=6, unique=True))
+    return sorted(values)
+
+
+def reference_counts(mask: np.ndarray, scales, mode: str) -> list[int]:
+    """N(r) box by box: boxes of side r aligned at the origin, the last one partial."""
+    mask = np.asarray(mask)
+    counts = []
+    for r in scales:
+        coarse = tuple(math.ceil(n / r) for n in mask.shape)
+        n = 0
+        for j in np.ndindex(coarse):
+            box = mask[tuple(slice(k * r, (k + 1) * r) for k in j)]
+            n += bool(box.any() and not box.all()) if mode == "boundary" else bool(box.any())
+        counts.append(n)
+    return counts
+
+
+def as_numpy(a):
+    return a.numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+# ---------------------------------------------------------------------------------------
+# counts
+
+
+@SETTINGS
+@given(mask=masks(), mode=st.sampled_from(["occupied", "boundary"]), data=st.data())
+def test_box_counts_match_the_box_by_box_definition(mask, mode, data):
+    scales = data.draw(scale_lists(tuple(mask.shape)))
+    got = box_counts(mask, scales, mode)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, reference_counts(as_numpy(mask), scales, mode))
+
+
+@SETTINGS
+@given(mask=masks())
+def test_count_identities(mask):
+    m = as_numpy(mask)
+    scales = dilation_scales(m.shape)
+    occupied = box_counts(mask, scales)
+    boundary = box_counts(mask, scales, "boundary")
+    assert occupied[0] == m.sum()  # N(1) = |A|
+    assert boundary[0] == 0  # a single grid point is never on the boundary
+    assert np.all(np.diff(occupied) <= 0)  # nested boxes: fewer as r grows
+    assert np.all(boundary <= occupied)
+    np.testing.assert_array_equal(boundary, box_counts(~m, scales, "boundary"))
+    if m.any():
+        assert box_counts(m, [max(m.shape)])[0] == 1
+
+
+@SETTINGS
+@given(mask=masks(), mode=st.sampled_from(["occupied", "boundary"]), data=st.data())
+def test_counts_are_invariant_under_a_permutation_of_the_axes(mask, mode, data):
+    m = as_numpy(mask)
+    order = data.draw(st.permutations(range(m.ndim)))
+    scales = data.draw(scale_lists(m.shape))
+    np.testing.assert_array_equal(
+        box_counts(np.transpose(m, order), scales, mode), box_counts(m, scales, mode)
+    )
+
+
+def test_counts_agree_with_the_fractal_transform():
+    rng = np.random.default_rng(3)
+    mask = rng.random((50, 37)) < 0.3
+    for r in (2, 3, 7, 16, 50):
+        expected = int(np.count_nonzero(transform.fractal_transform(mask, r, "any")))
+        assert box_counts(mask, [r])[0] == expected
+
+
+def test_exact_counts_of_the_constructions():
+    # N(lambda^k) = m^(L - k): m pieces, L levels
+    cases = [
+        (fractals.cantor_set(7), 2),
+        (fractals.sierpinski_triangle(7), 3),
+        (fractals.sierpinski_carpet(4), 8),
+        (fractals.vicsek_fractal(4), 5),
+        (fractals.menger_sponge(3), 20),
+        (fractals.cantor_dust(3, rank=4), 16),
+    ]
+    for fractal, pieces in cases:
+        scales = fractal.matched_scales()
+        expected = [pieces ** (fractal.level - k) for k in range(len(scales))]
+        np.testing.assert_array_equal(box_counts(fractal.mask, scales), expected)
+
+
+def test_torch_input_gives_the_numpy_counts():
+    mask = fractals.sierpinski_carpet(3).mask
+    scales = [1, 2, 3, 5, 9, 27]
+    for mode in ("occupied", "boundary"):
+        np.testing.assert_array_equal(
+            box_counts(torch.from_numpy(mask.copy()), scales, mode), box_counts(mask, scales, mode)
+        )
+    fit_t = box_dimension(torch.from_numpy(mask.copy()))
+    assert fit_t.dimension == box_dimension(mask).dimension
+
+
+# ---------------------------------------------------------------------------------------
+# dimension of the analytic fractals
+
+
+MATCHED = [
+    fractals.cantor_set(9),
+    fractals.sierpinski_triangle(8),
+    fractals.sierpinski_carpet(5),
+    fractals.vicsek_fractal(5),
+    fractals.menger_sponge(3),
+    fractals.cantor_dust(3, rank=4),
+    fractals.line(256, 0),
+    fractals.line(256, 45),
+    fractals.filled_square(256),
+]
+
+
+@pytest.mark.parametrize("fractal", MATCHED, ids=lambda f: f.name)
+def test_dimension_is_exact_at_the_construction_scales(fractal):
+    fit = box_dimension(fractal.mask, scales=fractal.matched_scales(), fit_range="all")
+    assert fit.dimension == pytest.approx(fractal.dimension, abs=1e-6)
+    assert fit.r2 == 1.0 and fit.self_similarity == pytest.approx(1.0)
+    assert fit.dsi_residual == pytest.approx(0.0, abs=1e-9)
+    assert fit.ci[0] == pytest.approx(fit.ci[1], abs=1e-6)
+    assert fit.dilation == fractal.dilation
+
+
+DEFAULT_SCALES = [
+    (fractals.cantor_set(10), 0.05),
+    (fractals.sierpinski_triangle(9), 0.05),
+    (fractals.sierpinski_carpet(6), 0.05),
+    (fractals.line(512, 0), 0.05),
+    (fractals.line(512, 45), 0.05),
+    (fractals.line(1000, 30), 0.05),
+    (fractals.line(700, 10), 0.05),
+    (fractals.filled_square(512), 0.05),
+    (fractals.filled_square(1000), 0.05),
+    (fractals.vicsek_fractal(7), 0.075),
+    (fractals.menger_sponge(5), 0.075),
+]
+
+
+@pytest.mark.parametrize(
+    ("fractal", "tolerance"), DEFAULT_SCALES, ids=lambda f: getattr(f, "name", "")
+)
+def test_dimension_with_the_default_scales(fractal, tolerance):
+    fit = box_dimension(fractal.mask)
+    assert np.all(fit.scales == dilation_scales(fractal.mask.shape))
+    assert abs(fit.dimension - fractal.dimension) <= tolerance
+    assert fit.ci[0] <= fit.dimension <= fit.ci[1]
+    assert 0.9 <= fit.r2 <= 1.0 and 0 < fit.self_similarity <= 1.0
+
+
+def test_boundary_mode_of_a_filled_disc_gives_dimension_one_away_from_the_pixel_scale():
+    # the boundary count misses the stretches of the digital boundary that run along box
+    # edges (a fraction ~1/r of it), so fine scales bias D low; from r = 8 on it is 1
+    n = 2048
+    i, j = np.indices((n, n))
+    disc = (i - n / 2 + 0.5) ** 2 + (j - n / 2 + 0.5) ** 2 < (0.3 * n) ** 2
+    fit = box_dimension(disc, mode="boundary", fit_range=(8, 128))
+    assert abs(fit.dimension - 1.0) <= 0.06
+    assert fit.local_slopes[1] < 0.5 < 0.9 < fit.local_slopes[4]  # the pixel-scale bias
+
+
+def test_random_fractal_percolation_dimension():
+    fit = [box_dimension(fractals.fractal_percolation(6, 0.8, seed=s).mask, dilation=3)
+           for s in range(3)]  # fmt: skip
+    truth = math.log(9 * 0.8) / math.log(3)
+    assert abs(np.mean([f.dimension for f in fit]) - truth) <= 0.05
+
+
+# ---------------------------------------------------------------------------------------
+# differential box counting
+
+
+def test_differential_box_counting_of_a_plane_and_a_tilted_plane():
+    flat = box_dimension(np.zeros((64, 64)), mode="differential", fit_range="all")
+    assert flat.dimension == pytest.approx(2.0, abs=1e-12)
+    # a tilted plane: N(s) = (n/s)^2 + O(n/s), so D -> 2 as the grid grows
+    tilted = np.add.outer(np.arange(256.0), np.zeros(256))
+    assert box_dimension(tilted, mode="differential").dimension == pytest.approx(2.0, abs=0.06)
+    np.testing.assert_array_equal(
+        differential_box_counts(np.zeros((16, 16)), [1, 2, 4, 8, 16]), [256, 64, 16, 4, 1]
+    )
+
+
+def test_differential_box_counting_on_fbm_surfaces():
+    estimates = []
+    for hurst in (0.3, 0.5, 0.7):
+        values = [
+            box_dimension(fractals.fractional_brownian_surface(256, hurst, seed=s).values,
+                          mode="differential").dimension
+            for s in range(2)
+        ]  # fmt: skip
+        estimates.append(np.mean(values))
+        assert abs(estimates[-1] - (3 - hurst)) <= DBC_TOLERANCE
+        assert 2.0 <= estimates[-1] <= 3.0
+    assert estimates[0] > estimates[1] > estimates[2]  # rougher surface, larger D
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 1000),
+    a=st.floats(0.01, 100.0),
+    b=st.floats(-100.0, 100.0),
+    shape=st.tuples(st.integers(4, 30), st.integers(4, 30)),
+)
+def test_differential_counts_are_invariant_under_positive_affine_maps(seed, a, b, shape):
+    z = np.random.default_rng(seed).integers(-20, 20, shape).astype(np.float64)
+    assume(np.ptp(z) > 0)
+    scales = dilation_scales(shape)
+    # heights are rescaled to [0, max(shape)] first; powers of 2 keep the rescaling exact
+    a = 2.0 ** round(math.log2(a))
+    b = float(round(b))
+    np.testing.assert_array_equal(
+        differential_box_counts(a * z + b, scales), differential_box_counts(z, scales)
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# occupancy rules
+
+
+def test_occupancy_rules():
+    x = np.linspace(-1.0, 1.0, 101)
+    assert occupancy(x, 0.5).sum() == np.sum(np.abs(x) > 0.5)
+    quantile = occupancy(x, ("quantile", 0.9))
+    assert quantile.sum() == np.sum(np.abs(x) > np.quantile(np.abs(x), 0.9))
+    k = MeanStd(0.5)
+    tau = np.abs(x).mean() + 0.5 * np.abs(x).std()
+    assert occupancy(x, k).sum() == np.sum(np.abs(x) > tau)
+    assert occupancy_rule(("absolute", 0.2)) == Absolute(0.2)
+    assert occupancy_rule(Quantile(0.3)) == Quantile(0.3)
+    t = torch.from_numpy(x)
+    assert torch.equal(occupancy(t, 0.5), torch.from_numpy(occupancy(x, 0.5)))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), q=st.floats(0.05, 0.95), scale=st.floats(1e-3, 1e3))
+def test_quantile_rule_is_scale_invariant_and_absolute_rule_is_not(seed, q, scale):
+    x = np.random.default_rng(seed).standard_normal((20, 30))
+    np.testing.assert_array_equal(
+        occupancy(x, ("quantile", q)), occupancy(scale * x, ("quantile", q))
+    )
+    np.testing.assert_array_equal(occupancy(x, MeanStd(0.5)), occupancy(scale * x, MeanStd(0.5)))
+    tau = float(np.quantile(np.abs(x), q))
+    np.testing.assert_array_equal(occupancy(x, tau), occupancy(scale * x, tau * scale))
+
+
+def test_box_dimension_records_the_rule_tau_and_density():
+    x = np.random.default_rng(0).standard_normal((64, 64))
+    fit = box_dimension(x, threshold=("quantile", 0.75))
+    assert fit.rule == "|W| > q0.75(|W|)"
+    assert fit.tau == pytest.approx(np.quantile(np.abs(x), 0.75))
+    assert fit.density == pytest.approx(0.25, abs=1 / 4096)
+    row = fit.to_dict()
+    assert row["dimension"] == fit.dimension and row["dsi_residual"] == fit.dsi_residual
+    assert "DSI residual" in repr(fit)
+
+
+# ---------------------------------------------------------------------------------------
+# the fit
+
+
+@SETTINGS
+@given(
+    dimension=st.floats(0.1, 3.0),
+    c=st.floats(-3.0, 3.0),
+    lam=st.integers(2, 4),
+    k=st.integers(3, 8),
+    factor=st.integers(1, 5),
+)
+def test_fit_recovers_a_power_law_and_is_invariant_under_rescaling(dimension, c, lam, k, factor):
+    scales = lam ** np.arange(k)
+    counts = np.round(np.exp(c) * 10.0**6 * scales ** (-dimension)).astype(np.int64)
+    assume(np.all(counts > 0))
+    fit = fit_dimension(scales, counts)
+    assert isinstance(fit, BoxDimension)
+    assert fit.ci[0] <= fit.dimension <= fit.ci[1]
+    assert abs(fit.dimension - dimension) < 0.02 or counts[-1] < 100
+    # D does not change when N is multiplied by a constant, or r by a constant
+    assert fit_dimension(scales, counts * factor).dimension == pytest.approx(fit.dimension)
+    assert fit_dimension(scales * factor, counts).dimension == pytest.approx(fit.dimension)
+    assert fit.local_slopes.shape == (k - 1,)
+    assert np.average(fit.local_slopes, weights=np.diff(np.log(scales))) == pytest.approx(
+        math.log(counts[0] / counts[-1]) / math.log(scales[-1] / scales[0])
+    )
+
+
+def test_fit_statistics_on_a_curved_plot():
+    scales = np.array([1, 2, 4, 8, 16])
+    counts = np.array([1000, 400, 120, 30, 6])
+    fit = fit_dimension(scales, counts)
+    slope, intercept = np.polyfit(-np.log(scales), np.log(counts), 1)
+    assert fit.dimension == pytest.approx(slope) and fit.intercept == pytest.approx(intercept)
+    residual = np.log(counts) - (intercept + slope * -np.log(scales))
+    r2 = 1 - np.sum(residual**2) / np.sum((np.log(counts) - np.log(counts).mean()) ** 2)
+    assert fit.r2 == pytest.approx(r2)
+    assert fit.ci[0] < fit.dimension < fit.ci[1]
+    assert fit.self_similarity < 1.0
+    np.testing.assert_allclose(fit.local_slopes, -np.diff(np.log(counts)) / np.diff(np.log(scales)))
+    assert fit.dsi_residual > 0
+    wider = fit_dimension(scales, counts, confidence=0.99)
+    assert wider.ci[1] - wider.ci[0] > fit.ci[1] - fit.ci[0]
+
+
+def test_self_similarity_and_local_slopes():
+    assert self_similarity([1, 3, 9, 27], [8, 4, 2, 1]) == 1.0
+    assert 0 < self_similarity([1, 2, 4, 8], [64, 20, 8, 4]) < 1
+    np.testing.assert_allclose(local_slopes([1, 2, 4], [9, 3, 1]), [math.log2(3)] * 2)
+    assert np.isnan(local_slopes([1, 2], [3, 0])[0])
+
+
+def test_default_fit_range():
+    assert default_fit_range(dilation_scales((256, 256)), (256, 256)) == (2, 64)
+    assert default_fit_range(dilation_scales((8, 8)), (8, 8)) == (2, 8)
+    assert default_fit_range(dilation_scales((100,), 3), (100,)) == (
+        3,
+        27,
+    )  # widened to the coarse end
+    # an elongated grid: the shortest side bounds the range (boxes must not span it) ...
+    assert default_fit_range(dilation_scales((64, 576)), (64, 576)) == (2, 16)
+    # ... and a length-1 axis (a bias as a 1-by-n grid) does not count as the shortest
+    assert default_fit_range(dilation_scales((1, 256)), (1, 256)) == (2, 64)
+
+
+# ---------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: box_dimension(np.array([[1.0, np.nan], [0.0, 1.0]])), "non-finite.*NaN"),
+        (lambda: box_dimension(np.array([1.0, np.inf, 0.0, 2.0])), "non-finite.*infinite"),
+        (lambda: box_dimension(np.zeros((0, 4))), "empty"),
+        (lambda: box_dimension(np.float64(1.0)), "rank 0"),
+        (lambda: box_dimension(np.zeros((2,) * 5)), "rank 5"),
+        (lambda: box_dimension(np.ones(8, dtype=np.complex64)), "complex"),
+        (lambda: box_dimension(torch.ones(8, dtype=torch.complex64)), "complex"),
+        (lambda: box_counts(np.ones((4, 4), bool), [0, 2]), "scales must be >= 1"),
+        (lambda: box_counts(np.ones((4, 4), bool), [1, 8]), "larger than the grid"),
+        (lambda: box_counts(np.ones((4, 4), bool), [2, 1]), "strictly increasing"),
+        (lambda: box_counts(np.ones((4, 4), bool), [1.5]), "integers"),
+        (lambda: box_counts(np.ones((4, 4), bool), []), "non-empty"),
+        (lambda: box_counts(np.ones((4, 4)), [1]), "mask must be boolean"),
+        (lambda: box_counts(np.ones((4, 4), bool), [1], mode="volume"), "mode must be"),
+        (
+            lambda: box_dimension(np.linspace(0, 1, 64), threshold=2.0),
+            "leaves the occupied set A empty",
+        ),
+        (
+            lambda: box_dimension(np.linspace(1, 2, 64), threshold=0.5),
+            "leaves the occupied set A full",
+        ),
+        (lambda: occupancy(np.ones(16), ("quantile", 0.5)), "A empty"),
+        (lambda: occupancy(np.ones(16), ("quantile", 1.0)), "Quantile q must lie in"),
+        (lambda: occupancy(np.ones(16), Absolute(-1.0)), "tau must be finite and >= 0"),
+        (lambda: occupancy(np.ones(16), ("median", 0.5)), "threshold must be"),
+        (lambda: occupancy(np.ones(16, bool), 0.5), "real-valued"),
+        (lambda: box_dimension(np.ones((8, 8), bool), threshold=0.1), "threshold must be None"),
+        (
+            lambda: box_dimension(np.ones((8, 8)), threshold=0.1, mode="differential"),
+            "no threshold",
+        ),
+        (lambda: differential_box_counts(np.ones((4, 4, 4)), [1, 2]), "2-D surface"),
+        (
+            lambda: box_dimension(np.ones((8, 8), bool), dilation=1),
+            "dilation must be an integer >= 2",
+        ),
+        (lambda: box_dimension(np.eye(3, dtype=bool)), "fit range"),
+        (lambda: box_dimension(np.eye(64, dtype=bool), fit_range=(8, 4)), "r_min <= r_max"),
+        (
+            lambda: box_dimension(np.eye(64, dtype=bool), mode="boundary", fit_range="all"),
+            "N\\(r\\) = 0",
+        ),
+        (lambda: fit_dimension([1, 2, 4], [4, 2, 1], confidence=1.5), "confidence"),
+        (lambda: fit_dimension([1, 2, 4], [4, 2]), "equal length"),
+        (lambda: box_dimension(np.ones((8, 8), bool), mode="area"), "mode must be one of"),
+        (lambda: box_dimension("not an array"), "real numbers"),
+    ],
+)
+def test_bad_input_is_a_value_error_naming_the_problem(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------------------------
+# the docstring examples of the engine are tests too
+
+
+@pytest.mark.parametrize("module", [boxcount, transform, fractals, dsi], ids=lambda m: m.__name__)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

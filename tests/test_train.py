@@ -1,0 +1,216 @@
+"""fractalnb.train: the training loop on a tiny synthetic task, checkpoints, and the cache."""
+
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from fractalnb import train
+from fractalnb.models import build_model
+from fractalnb.train import (
+    RECIPES,
+    TrainConfig,
+    evaluate,
+    file_lock,
+    load_state_dict,
+    recipe,
+    train_model,
+    trained_model,
+)
+
+
+def _blobs(n: int, seed: int, k: int = 4) -> TensorDataset:
+    """k classes of 3x8x8 images: a class-specific mean pattern plus noise (separable)."""
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.randn(k, 3, 8, 8, generator=torch.Generator().manual_seed(123))
+    labels = torch.randint(0, k, (n,), generator=gen)
+    images = centres[labels] + 0.8 * torch.randn(n, 3, 8, 8, generator=gen)
+    return TensorDataset(images, labels)
+
+
+def _loaders(seed: int = 0) -> tuple[DataLoader, DataLoader]:
+    train_set, test_set = _blobs(256, seed), _blobs(128, seed + 1)
+    return (DataLoader(train_set, batch_size=32, shuffle=True,
+                       generator=torch.Generator().manual_seed(seed)),
+            DataLoader(test_set, batch_size=64))
+
+
+def _mlp() -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 32), nn.ReLU(), nn.Linear(32, 4))
+
+
+def test_training_reduces_the_loss_and_writes_loadable_checkpoints(tmp_path):
+    torch.manual_seed(0)
+    model = _mlp()
+    history = train_model(model, epochs=4, lr=0.05, loaders=_loaders(), checkpoint_dir=tmp_path,
+                          progress=False, device="cpu")
+    assert history["epoch"].tolist() == [0, 1, 2, 3, 4]
+    for column in ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "wall_s",
+                   "epoch_wall_s", "images"):
+        assert column in history.columns
+    assert math.isnan(history["train_loss"].iloc[0])
+    assert history["test_loss"].iloc[-1] < 0.5 * history["test_loss"].iloc[0]
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[1]
+    assert history["test_acc"].iloc[-1] > 0.9  # chance is 0.25
+    assert history["lr"].iloc[-1] == pytest.approx(0.0, abs=1e-12)  # cosine to zero
+    assert history["images"].iloc[-1] == 4 * 256
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == [f"epoch_{e:03d}.pt" for e in range(5)]
+    state = torch.load(tmp_path / "epoch_004.pt", weights_only=True)
+    fresh = _mlp()
+    fresh.load_state_dict(state)
+    x = torch.randn(5, 3, 8, 8)
+    model.eval()
+    assert torch.equal(fresh(x), model(x))
+    initial = _mlp()
+    initial.load_state_dict(load_state_dict(tmp_path / "epoch_000.pt"))
+    assert not torch.equal(initial[1].weight, model[1].weight)
+
+
+def test_training_is_reproducible_from_the_seed():
+    histories = []
+    weights = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        model = _mlp()
+        histories.append(train_model(model, epochs=2, loaders=_loaders(3), seed=7,
+                                     progress=False, device="cpu"))
+        weights.append(model[1].weight.detach().clone())
+    cols = ["train_loss", "test_loss", "test_acc"]
+    assert histories[0][cols].iloc[1:].equals(histories[1][cols].iloc[1:])
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_steps_per_epoch_warmup_adamw_and_metrics():
+    torch.manual_seed(0)
+    model = _mlp()
+    history = train_model(model, epochs=2, optimizer="adamw", lr=1e-3, warmup_epochs=1,
+                          steps_per_epoch=3, loaders=_loaders(), progress=False, device="cpu",
+                          metrics={"norm": lambda m: float(m[1].weight.norm()),
+                                   "pair": lambda m: {"a": 1.0, "b": 2.0}},
+                          extra_loss=lambda m, x, y: 0.0 * y.sum())
+    assert history["images"].tolist() == [0, 96, 192]
+    assert {"norm", "pair_a", "pair_b", "extra_loss"} <= set(history.columns)
+    assert history["norm"].notna().all()
+
+
+def test_a_diverging_loss_stops_with_a_clear_error():
+    model = _mlp()
+    with pytest.raises(FloatingPointError, match="epoch 1, step 0"):
+        train_model(model, epochs=1, loaders=_loaders(), progress=False, device="cpu",
+                    extra_loss=lambda m, x, y: torch.tensor(float("nan")))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [({"epochs": 0}, "epochs"), ({"epochs": 1, "lr": -1.0}, "lr"),
+     ({"epochs": 1, "momentum": 1.0}, "momentum"), ({"epochs": 1, "optimizer": "adam"},
+                                                    "optimizer"),
+     ({"epochs": 2, "warmup_epochs": 2}, "warmup_epochs"),
+     ({"epochs": 1, "steps_per_epoch": 0}, "steps_per_epoch"),
+     ({"epochs": 1, "batch_size": 0}, "batch_size")],
+)
+def test_bad_recipes_raise_naming_the_setting(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        train_model(_mlp(), loaders=_loaders(), progress=False, **kwargs)
+
+
+def test_other_bad_input():
+    with pytest.raises(ValueError, match="variant or loaders"):
+        train_model(_mlp(), epochs=1, loaders=_loaders(), variant="sample", progress=False)
+    with pytest.raises(TypeError, match="model"):
+        train_model("mlp", epochs=1, loaders=_loaders(), progress=False)
+    with pytest.raises(ValueError, match="no images"):
+        evaluate(_mlp(), [])
+    with pytest.raises(FileNotFoundError, match="checkpoint"):
+        load_state_dict("/nonexistent/epoch_000.pt")
+
+
+def test_evaluate_counts_correct_predictions():
+    layer = nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(2))
+    data = [(torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), torch.tensor([0, 1, 1]))]
+    loss, acc = evaluate(layer, data)
+    assert acc == pytest.approx(2 / 3)
+    assert loss > 0
+
+
+def test_recipes_cover_every_model_and_profile():
+    for name in ("resnet18", "vgg16", "custom_cnn"):
+        assert recipe(name, "full").width is None  # the full profile uses standard widths
+        quick = recipe(name, "quick")
+        assert isinstance(quick, TrainConfig) and quick.width is not None
+        assert set(RECIPES[name]) == {"quick", "full"}
+    with pytest.raises(ValueError, match="recipe"):
+        recipe("resnet50", "quick")
+    with pytest.raises(ValueError, match="profile"):
+        recipe("vgg16", "medium")
+
+
+TINY = {"width": 2, "epochs": 1, "steps_per_epoch": 2, "batch_size": 16}
+
+
+def test_the_cache_trains_once_and_reloads(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRACTALNB_CACHE_DIR", str(tmp_path))
+    first = trained_model("custom_cnn", seed=0, variant="sample", progress=False, **TINY)
+    assert first.trained_now
+    assert len(first.checkpoints) == 2 and all(p.is_file() for p in first.checkpoints)
+    assert first.path.parent == tmp_path / "trained"
+    config = json.loads((first.path / "config.json").read_text())
+    assert config["model"] == "custom_cnn" and config["seed"] == 0
+    assert config["variant"] == "sample" and config["width"] == 2
+    again = trained_model("custom_cnn", seed=0, variant="sample", progress=False, **TINY)
+    assert not again.trained_now and again.path == first.path
+    assert again.history.equals(first.history)
+    for (name, p), q in zip(first.model.state_dict().items(), again.model.state_dict().values()):
+        assert torch.equal(p, q), name
+    # the initial checkpoint is the seeded initialisation
+    torch.manual_seed(0)
+    init = build_model("custom_cnn", width=2)
+    assert torch.equal(again.load_epoch(0).fc1.weight, init.fc1.weight)
+    assert again.test_accuracy == pytest.approx(first.history["test_acc"].iloc[-1])
+    other = trained_model("custom_cnn", seed=1, variant="sample", progress=False, **TINY)
+    assert other.trained_now and other.path != first.path
+    with pytest.raises(ValueError, match="epoch"):
+        again.load_epoch(5)
+    with pytest.raises(ValueError, match="unknown training settings"):
+        trained_model("custom_cnn", variant="sample", epoch=3)
+    # nothing half-written is left behind
+    assert not [p for p in (tmp_path / "trained").iterdir() if ".tmp" in p.name]
+
+
+def test_file_lock_creates_its_folder_and_is_released(tmp_path):
+    lock = tmp_path / "sub" / "x.lock"
+    with file_lock(lock):
+        assert lock.exists()
+    with file_lock(lock):
+        pass
+
+
+def test_train_module_exports():
+    assert set(train.__all__) >= {"train_model", "trained_model", "evaluate", "RECIPES"}
+
+
+def test_recipe_table_and_plot_history():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = train.recipe_table("full")
+    assert table.loc["resnet18", "width"] == 64 and table.loc["vgg16", "width"] == 64
+    assert table.loc["custom_cnn", "width"] == 32
+    assert (train.recipe_table("quick")["width"] < table["width"]).all()
+    torch.manual_seed(0)
+    history = train_model(_mlp(), epochs=2, loaders=_loaders(), progress=False, device="cpu")
+    fig = train.plot_history({"mlp": history, "again": history}, title="t")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["cross-entropy (nats)", "accuracy (%)"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="histories"):
+        train.plot_history({})
+    with pytest.raises(ValueError, match="columns"):
+        train.plot_history({"x": history.drop(columns=["test_acc"])})
