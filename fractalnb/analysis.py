@@ -49,6 +49,7 @@ import torch
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
+from ._progress import progress_bar
 from .boxcount import (
     DEFAULT_CONFIDENCE,
     DEFAULT_DILATION,
@@ -77,21 +78,6 @@ __all__ = [
     "weight_layers",
 ]
 
-
-def _auto_tqdm():
-    """Return ``tqdm.auto.tqdm`` without its import-time warning in kernels lacking ipywidgets.
-
-    In a Jupyter kernel without ipywidgets, ``tqdm.auto`` warns on stderr (which fails the
-    book build) and falls back to the console bar, which is what we want anyway.
-    """
-    import warnings
-
-    from tqdm import TqdmWarning
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
-        from tqdm.auto import tqdm
-    return tqdm
 
 LAYER_KINDS: tuple[str, ...] = ("conv", "linear", "norm", "embedding", "other")
 """The kinds of layer a parameter tensor can belong to (see :func:`layer_kind`)."""
@@ -300,8 +286,7 @@ def analyze(
     modules = dict(model.named_modules())
     weight_layers_seen: dict[str, int] = {}
     rows = []
-    bar = _auto_tqdm()(params, desc="analysing tensors", unit="tensor",
-                       **({} if progress else {"disable": True}))
+    bar = progress_bar(params, desc="analysing tensors", unit="tensor", enabled=progress)
     for depth, (name, param) in enumerate(bar):
         owner, module = _module_of(name, modules)
         kind = layer_kind(module)

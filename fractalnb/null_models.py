@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ._progress import progress_bar
 from .boxcount import BoxDimension, box_dimension
 from .transform import box_sizes
 
@@ -323,18 +324,7 @@ def null_dimensions(
     makers = {"shuffled": shuffle_entries, "gaussian": gaussian_like}
     rows = []
     jobs = [(m, s) for m in models for s in range(int(n_samples))]
-    if progress:
-        import warnings
-
-        from tqdm import TqdmWarning
-
-        with warnings.catch_warnings():
-            # in a kernel without ipywidgets tqdm.auto warns on stderr (failing the book
-            # build) and falls back to the console bar, which is all we need
-            warnings.filterwarnings("ignore", message="IProgress not found",
-                                    category=TqdmWarning)
-            from tqdm.auto import tqdm
-        jobs = tqdm(jobs, desc="null samples")
+    jobs = progress_bar(jobs, desc="null samples", enabled=progress)
     for model, sample in jobs:
         surrogate = makers[model](x, seed + sample)
         for label, rule in thresholds.items():

@@ -196,19 +196,16 @@ def activation(spec: str | Activation | Callable[[torch.Tensor], torch.Tensor]) 
 
 
 def _auto_tqdm():
-    """Return ``tqdm.auto.tqdm`` without its import-time warning in kernels lacking ipywidgets.
+    """Return a ``tqdm``-like factory built on :func:`fractalnb._progress.progress_bar`.
 
-    In a Jupyter kernel without ipywidgets, importing ``tqdm.auto`` warns on stderr (which
-    fails the book build); the bars are off in the build anyway (``TQDM_DISABLE=1``), so
-    only that one warning is filtered, here.
+    It honours ``TQDM_DISABLE`` in notebooks too (the book build sets it) and imports
+    ``tqdm.auto`` without its stderr warning in kernels lacking ipywidgets.
     """
-    import warnings
+    from ._progress import progress_bar
 
-    from tqdm import TqdmWarning
+    def tqdm(iterable=None, *, disable: bool = False, **kwargs):
+        return progress_bar(iterable, enabled=not disable, **kwargs)
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
-        from tqdm.auto import tqdm
     return tqdm
 
 

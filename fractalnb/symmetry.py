@@ -1783,8 +1783,7 @@ def permutation_spread(
     >>> spread.groupby(["tensor", "scale"])["count"].nunique().loc["0.weight"].tolist()[0]
     1
     """
-    from tqdm.auto import tqdm
-
+    from ._progress import progress_bar
     from .boxcount import box_dimension
 
     if kind not in _PERMUTATION_KINDS:
@@ -1803,7 +1802,8 @@ def permutation_spread(
         _draw_permutation(kind, coupling.width, int(base), rng) for _ in range(n_permutations)
     ]
     rows = []
-    for pid, perm in enumerate(tqdm(perms, desc=f"permutations of {layer}", disable=not progress)):
+    bar = progress_bar(perms, desc=f"permutations of {layer}", enabled=progress)
+    for pid, perm in enumerate(bar):
         for role, (name, weight) in weights.items():
             if role == "rows":
                 permuted, axis_perm = permute_rows(weight, perm), perm

@@ -42,6 +42,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import profiles
+from ._progress import progress_bar
 from .data import cifar10_loaders, variant_from_env
 from .environment import default_device
 from .models import STANDARD_WIDTHS, build_model
@@ -62,21 +63,6 @@ __all__ = [
     "trained_model",
 ]
 
-
-def _auto_tqdm():
-    """Return ``tqdm.auto.tqdm`` without its import-time warning in kernels lacking ipywidgets.
-
-    In a Jupyter kernel without ipywidgets, ``tqdm.auto`` warns on stderr (which fails the
-    book build) and falls back to the console bar, which is what we want anyway.
-    """
-    import warnings
-
-    from tqdm import TqdmWarning
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
-        from tqdm.auto import tqdm
-    return tqdm
 
 OPTIMIZERS = ("sgd", "adamw")
 """Optimisers :func:`train_model` knows."""
@@ -501,9 +487,9 @@ def train_model(
              **_metric_columns(metrics, model), "epoch_wall_s": 0.0, "epoch_cpu_s": 0.0,
              "wall_s": 0.0, "images": 0}]
     wall_total, images_seen = 0.0, 0
-    # progress=False silences the bar; otherwise tqdm's own switch (TQDM_DISABLE) decides
-    bar = _auto_tqdm()(total=total_steps, desc=f"training {type(model).__name__}", unit="step",
-               leave=False, **({} if progress else {"disable": True}))
+    # progress=False silences the bar, and so does TQDM_DISABLE (set by the book build)
+    bar = progress_bar(total=total_steps, desc=f"training {type(model).__name__}", unit="step",
+                       leave=False, enabled=progress)
     try:
         for epoch in range(1, epochs + 1):
             wall0, cpu0 = time.perf_counter(), time.process_time()
