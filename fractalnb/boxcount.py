@@ -33,6 +33,7 @@ array([4096,  512,   64,    8,    1])
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -84,19 +85,19 @@ MIN_FIT_SCALES = 3
 # occupancy rules
 
 
-class OccupancyRule:
+class OccupancyRule(ABC):
     r"""A rule for the threshold :math:`\tau` of the occupied set :math:`A = \{|W| > \tau\}`.
 
     Subclasses: :class:`Absolute`, :class:`Quantile`, :class:`MeanStd`.
     """
 
+    @abstractmethod
     def threshold(self, magnitudes: torch.Tensor) -> float:
         r"""Return :math:`\tau` for the magnitudes :math:`|W|` (a flat float tensor)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe(self) -> str:
         """Return the rule as a short formula, e.g. ``"|W| > q0.9(|W|)"``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._progress import progress_bar
+
 __all__ = [
     "ACTIVATION_NAMES",
     "Activation",
@@ -193,20 +195,6 @@ def activation(spec: str | Activation | Callable[[torch.Tensor], torch.Tensor]) 
         name = getattr(spec, "__name__", "custom")
         return Activation("custom" if name == "<lambda>" else name, spec)
     raise TypeError(f"activation must be a name or a callable, got {type(spec).__name__}")
-
-
-def _auto_tqdm():
-    """Return a ``tqdm``-like factory built on :func:`fractalnb._progress.progress_bar`.
-
-    It honours ``TQDM_DISABLE`` in notebooks too (the book build sets it) and imports
-    ``tqdm.auto`` without its stderr warning in kernels lacking ipywidgets.
-    """
-    from ._progress import progress_bar
-
-    def tqdm(iterable=None, *, disable: bool = False, **kwargs):
-        return progress_bar(iterable, enabled=not disable, **kwargs)
-
-    return tqdm
 
 
 def _apply(act: Activation, x: torch.Tensor) -> torch.Tensor:
@@ -992,7 +980,6 @@ def empirical_covariance(spec, depth: int, width: int, n_networks: int, angles, 
     ['depth', 'angle', 'u', 'empirical', 'stderr', 'kappa', 'z']
     """
     import pandas as pd
-    tqdm = _auto_tqdm()
 
     act = activation(spec)
     depth = _check_depth(depth)
@@ -1005,7 +992,8 @@ def empirical_covariance(spec, depth: int, width: int, n_networks: int, angles, 
         raise ValueError(f"sampler must be 'gram' or 'weights', got {sampler!r}")
     products = []
     step = n_networks if sampler == "gram" else _check_count("batch", batch)
-    for start in tqdm(range(0, n_networks, step), disable=not progress, desc=f"{act.name} nets"):
+    bar = progress_bar(range(0, n_networks, step), enabled=progress, desc=f"{act.name} nets")
+    for start in bar:
         count = min(step, n_networks - start)
         if sampler == "gram":
             out = sample_outputs(act, depth, width, pts, count, seed=seed, first=start)
@@ -1075,7 +1063,6 @@ def boundary_lengths(spec, depth: int, width: int, n_networks: int, grid, *,
     (4, 5)
     """
     import pandas as pd
-    tqdm = _auto_tqdm()
 
     from .sphere import SphereGrid, boundary_length
 
@@ -1089,8 +1076,8 @@ def boundary_lengths(spec, depth: int, width: int, n_networks: int, grid, *,
     rows = []
     batches = _field_batches(act, depth, width, n_networks, grid, seed=seed, batch=batch,
                              device=device)
-    for start, fields in tqdm(batches, total=-(-n_networks // batch), disable=not progress,
-                              desc=f"{act.name}, width {width}"):
+    for start, fields in progress_bar(batches, total=-(-n_networks // batch), enabled=progress,
+                                      desc=f"{act.name}, width {width}"):
         lengths = boundary_length(fields, grid, level)
         for b in range(fields.shape[0]):
             for layer in range(depth):
@@ -1198,7 +1185,6 @@ def excursion_dimensions(spec, depth: int, width: int, n_networks: int, grid, *,
     (4, 10)
     """
     import pandas as pd
-    tqdm = _auto_tqdm()
 
     from .sphere import SphereGrid
 
@@ -1215,8 +1201,8 @@ def excursion_dimensions(spec, depth: int, width: int, n_networks: int, grid, *,
     frames = []
     batches = _field_batches(act, depth, width, n_networks, grid, seed=seed, batch=batch,
                              device=device)
-    for start, fields in tqdm(batches, total=-(-n_networks // batch), disable=not progress,
-                              desc=f"{act.name}, width {width}"):
+    for start, fields in progress_bar(batches, total=-(-n_networks // batch), enabled=progress,
+                                      desc=f"{act.name}, width {width}"):
         count = fields.shape[0]
         df = field_dimensions(fields.reshape(count * depth, *grid.shape), scales=scales,
                               level=level, fit_range=fit_range)

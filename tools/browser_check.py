@@ -42,7 +42,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_book import toc_entries  # noqa: E402  (the one toc walker of tools/)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -119,39 +120,14 @@ def toc_pages(toc_path: Path) -> list[str]:
     >>> toc_pages(path)
     ['intro.html', 'a/b.html']
     """
-    toc = yaml.safe_load(toc_path.read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in files]
+    names = toc_entries(toc_path, "file")
+    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in names]
 
 
 def glob_pages(html_dir: Path, toc_path: Path) -> list[str]:
     """Add the pages that a ``glob`` entry of the toc puts in the book (they exist as HTML)."""
-    toc = yaml.safe_load(toc_path.read_text())
-    globs: list[str] = []
-
-    def walk(entries):
-        for entry in entries or []:
-            if "glob" in entry:
-                globs.append(entry["glob"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
     pages = []
-    for pattern in globs:
+    for pattern in toc_entries(toc_path, "glob"):
         pages += sorted(str(p.relative_to(html_dir)) for p in html_dir.glob(pattern + ".html"))
     return pages
 

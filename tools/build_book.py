@@ -40,22 +40,30 @@ def set_build_dir(path: Path) -> None:
 SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")
 
 
-def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
-    """Return every file named in the table of contents, in reading order (no suffix)."""
+def toc_entries(toc_path: Path = ROOT / "_toc.yml", key: str = "file") -> list[str]:
+    """Return the ``key`` value (``"file"`` or ``"glob"``) of every toc entry, in reading order.
+
+    For ``key="file"`` the root comes first. Parts, chapters and nested sections are walked.
+    """
     toc = yaml.safe_load(toc_path.read_text())
-    files = [toc["root"]]
+    values = [toc["root"]] if key == "file" else []
 
     def walk(entries):
         for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
+            if key in entry:
+                values.append(entry[key])
             walk(entry.get("sections"))
             walk(entry.get("chapters"))
 
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     walk(toc.get("chapters"))
-    return files
+    return values
+
+
+def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Return every file named in the table of contents, in reading order (no suffix)."""
+    return toc_entries(toc_path, "file")
 
 
 def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
