@@ -8,7 +8,10 @@ of :cite:p:`song2007howto` approximate it:
 ``greedy`` (greedy colouring)
     Nodes are visited in a fixed (random) order; each receives the smallest colour that no
     earlier node at distance :math:`\ge \ell_B` carries. Each colour class is a box. All box
-    sizes are coloured in one sweep over the nodes.
+    sizes are coloured in one sweep over the nodes, by numba-compiled kernels: a
+    breadth-first search per node, stopped at the largest box, and the colouring itself
+    (compiled on first use, then cached on disk). :func:`greedy_box_cover_networkx` is the
+    plain reference it is tested and benchmarked against.
 ``cbb`` (compact-box-burning)
     A box is grown by drawing random nodes from a candidate set and discarding every
     candidate at distance :math:`\ge \ell_B` from the node drawn, until no candidate is left.
@@ -49,6 +52,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
+
+from ._greedy_colouring import greedy_colour_graph, greedy_colour_metric
 
 __all__ = [
     "METHODS",
@@ -475,60 +480,20 @@ def _processing_order(n: int, order, seed) -> np.ndarray:
     return order
 
 
-def _greedy_colour(
-    rows_for: Callable[[np.ndarray], np.ndarray],
-    order: np.ndarray,
-    within: np.ndarray,
-    chunk: int = 256,
-) -> np.ndarray:
+def _greedy_colour(kernel: Callable[..., np.ndarray], data: tuple, order: np.ndarray,
+                   within: np.ndarray) -> np.ndarray:
     """Greedy colouring of Song et al. for all box sizes in one sweep over the nodes.
 
-    ``within[s]`` is the largest distance two nodes of one box may have at size ``s``;
-    ``rows_for(nodes)`` returns the distance rows of those nodes (all columns).
-    Returns labels ``(n_sizes, n)`` in node order.
-
-    Node ``i`` (in processing order) may take colour ``c`` when every earlier node of
-    colour ``c`` lies within distance ``within[s]`` of it, that is when the number of
-    *near* earlier nodes coloured ``c`` equals the size of class ``c`` (classes are never
-    empty). Only near nodes are looked at, sorted once by distance so that the near sets
-    of all sizes are prefixes of one array.
+    ``within[s]`` is the largest distance two nodes of one box may have at size ``s`` (any
+    order); ``kernel(*data, order, within_ascending)`` is one of the compiled kernels of
+    :mod:`fractalnb._greedy_colouring`. Returns labels ``(n_sizes, n)`` in node order,
+    sizes in the order given.
     """
-    n = len(order)
-    n_sizes = len(within)
     rank = np.argsort(within, kind="stable")  # sizes from smallest to largest
-    within_sorted = within[rank]
-    colours = np.empty((n_sizes, n), dtype=np.int64)  # processing order, sorted sizes
-    class_size = np.zeros((n_sizes, n + 1), dtype=np.int64)
-    n_colours = np.zeros(n_sizes, dtype=np.int64)
-    widest = within_sorted[-1]
-    for start in range(0, n, chunk):
-        nodes = order[start:start + chunk]
-        rows = rows_for(nodes)[:, order]  # columns in processing order
-        for offset in range(len(nodes)):
-            i = start + offset
-            row = rows[offset, :i]
-            near = np.flatnonzero(row <= widest)
-            near = near[np.argsort(row[near], kind="stable")]
-            ends = np.searchsorted(row[near], within_sorted, side="right")
-            for s in range(n_sizes):
-                k = n_colours[s]
-                members = colours[s, near[:ends[s]]]
-                if members.size == 0:
-                    colour = k
-                elif k <= 4 * members.size:
-                    counts = np.bincount(members, minlength=k)
-                    free = np.flatnonzero(counts == class_size[s, :k])
-                    colour = free[0] if free.size else k
-                else:
-                    values, counts = np.unique(members, return_counts=True)
-                    free = values[counts == class_size[s, values]]
-                    colour = free[0] if free.size else k
-                colours[s, i] = colour
-                class_size[s, colour] += 1
-                if colour == k:
-                    n_colours[s] += 1
+    colours = kernel(*data, np.ascontiguousarray(order, dtype=np.int64),
+                     np.ascontiguousarray(within[rank]))
     labels = np.empty_like(colours)
-    labels[rank[:, None], order[None, :]] = colours
+    labels[rank] = colours
     return labels
 
 
@@ -618,10 +583,11 @@ def box_cover(
         raise ValueError(f"order= applies to method='greedy' only, not {method!r}")
     if method == "greedy":
         node_order = _processing_order(n, order, seed)
-        # Nodes farther apart than the largest box are never in one box: BFS stops there.
-        limit = float(sizes.max() - 1)
-        labels = _greedy_colour(lambda nodes: _hop_rows(adjacency, nodes, limit), node_order,
-                                sizes - 1)
+        # Nodes farther apart than the largest box are never in one box: each node's
+        # breadth-first search stops there.
+        csr = (adjacency.indptr.astype(np.int64), adjacency.indices.astype(np.int64))
+        labels = _greedy_colour(greedy_colour_graph, csr, node_order,
+                                (sizes - 1).astype(np.int64))
     else:
         distances = _hop_rows(adjacency)
         rng = np.random.default_rng(seed)
@@ -751,8 +717,8 @@ def metric_box_cover(
     distances = _check_distance_matrix(distances)
     sizes = _check_box_sizes(box_sizes, integer=False)
     node_order = _processing_order(len(distances), order, seed)
-    labels = _greedy_colour(lambda nodes: distances[nodes], node_order,
-                            sizes.astype(distances.dtype, copy=False))
+    labels = _greedy_colour(greedy_colour_metric, (np.ascontiguousarray(distances),),
+                            node_order, sizes.astype(distances.dtype, copy=False))
     n_boxes = np.array([len(np.unique(row)) for row in labels], dtype=np.int64)
     return BoxCovering(box_sizes=sizes, labels=labels, n_boxes=n_boxes, method="greedy")
 

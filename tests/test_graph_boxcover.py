@@ -123,13 +123,60 @@ def test_memb_gives_valid_coverings(graph, seed, radius):
 
 @SETTINGS
 @given(graph=connected_graphs, seed=st.integers(0, 1000))
-def test_vectorised_greedy_equals_networkx_reference(graph, seed):
+def test_compiled_greedy_equals_networkx_reference(graph, seed):
     adjacency = gb.as_adjacency(graph)
     order = np.random.default_rng(seed).permutation(adjacency.shape[0])
     sizes = [1, 2, 3, 5, 8]
     ours = gb.box_cover(adjacency, sizes, order=order)
     reference = gb.greedy_box_cover_networkx(adjacency, sizes, order=order)
     np.testing.assert_array_equal(ours.labels, reference)
+
+
+@SETTINGS
+@given(graph=any_graphs, seed=st.integers(0, 1000),
+       sizes=st.lists(st.integers(1, 40), min_size=1, max_size=6))
+def test_compiled_greedy_equals_reference_on_disconnected_graphs_any_size_order(
+        graph, seed, sizes):
+    # Sizes unsorted, repeated or beyond the diameter; components never share a box.
+    adjacency = gb.as_adjacency(graph)
+    order = np.random.default_rng(seed).permutation(adjacency.shape[0])
+    ours = gb.box_cover(adjacency, sizes, order=order)
+    reference = gb.greedy_box_cover_networkx(adjacency, sizes, order=order)
+    np.testing.assert_array_equal(ours.labels, reference)
+    np.testing.assert_array_equal(ours.box_sizes, sizes)
+
+
+def plain_metric_greedy(distances: np.ndarray, sizes, order) -> np.ndarray:
+    """Textbook greedy colouring of a metric space, one size at a time (no shared code)."""
+    labels = np.empty((len(sizes), len(distances)), dtype=np.int64)
+    for s, size in enumerate(sizes):
+        boxes: list[list[int]] = []
+        for node in order:
+            for colour, box in enumerate(boxes):
+                if all(distances[node, other] <= size for other in box):
+                    box.append(int(node))
+                    labels[s, node] = colour
+                    break
+            else:
+                labels[s, node] = len(boxes)
+                boxes.append([int(node)])
+    return labels
+
+
+@SETTINGS
+@given(n=st.integers(1, 30), dim=st.integers(1, 3), seed=st.integers(0, 1000),
+       quantiles=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5),
+       dtype=st.sampled_from([np.float64, np.float32]), rounded=st.booleans())
+def test_compiled_metric_greedy_equals_plain_reference(n, dim, seed, quantiles, dtype, rounded):
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(n, dim))
+    if rounded:  # many tied distances, and sizes equal to some of them
+        points = np.round(points)
+    distances = np.linalg.norm(points[:, None] - points[None], axis=-1).astype(dtype)
+    sizes = np.quantile(distances, quantiles).astype(dtype)
+    order = rng.permutation(n)
+    ours = gb.metric_box_cover(distances, sizes, order=order)
+    np.testing.assert_array_equal(ours.labels, plain_metric_greedy(distances, sizes, order))
 
 
 def test_box_size_one_gives_one_box_per_node_and_large_size_one_box():
