@@ -242,6 +242,17 @@ def test_33_flower_memb_box_dimension():
     assert abs(fit.dimension - gb.flower_box_dimension(3, 3)) < 0.05
 
 
+def test_23_flower_local_slopes_rise_toward_theory_from_below():
+    # The asymmetric (2,3)-flower (d_B = ln 5 / ln 2 = 2.32) converges slowly (chapter 11):
+    # at l_B = 2^k the local slopes increase with k and stay below the theory.
+    adjacency = gb.uv_flower(2, 3, 6)
+    sizes = 2 ** np.arange(1, 5)
+    counts = gb.box_counts(adjacency, sizes, method="greedy", seed=0)
+    slopes = np.log(counts[:-1] / counts[1:]) / np.log(2)
+    assert np.all(np.diff(slopes) > 0)
+    assert np.all(slopes < gb.flower_box_dimension(2, 3))
+
+
 def test_flower_dimension_formula():
     assert gb.flower_box_dimension(2, 2) == pytest.approx(2.0)
     assert gb.flower_box_dimension(2, 3) == pytest.approx(np.log(5) / np.log(2))
