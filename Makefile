@@ -37,7 +37,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check fractalnb tests tools benchmarks notebooks
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -n $(JOBS) tests
+	$(PY) -m pytest -n $(JOBS) tests --doctest-modules fractalnb
 
 test: lint unit
 	$(PY) tools/build_book.py --jobs $(JOBS)
