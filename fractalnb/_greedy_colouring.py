@@ -24,6 +24,17 @@ __all__ = ["greedy_colour_graph", "greedy_colour_metric"]
 
 
 @numba.njit(cache=True, nogil=True)
+def _colouring_state(n_sizes, n):
+    """Colours (-1: not yet), class sizes, colours used per size, and two scratch arrays."""
+    colours = np.full((n_sizes, n), -1, dtype=np.int64)
+    class_size = np.zeros((n_sizes, n + 1), dtype=np.int64)
+    n_colours = np.zeros(n_sizes, dtype=np.int64)
+    counts = np.zeros(n + 1, dtype=np.int64)
+    touched = np.empty(n + 1, dtype=np.int64)
+    return colours, class_size, n_colours, counts, touched
+
+
+@numba.njit(cache=True, nogil=True)
 def _colour_node(node, near, near_distance, n_near, within, colours, class_size, n_colours,
                  counts, touched):
     """Colour ``node`` at every size from its near earlier nodes (sorted by distance)."""
@@ -62,11 +73,7 @@ def greedy_colour_graph(indptr, indices, order, within):
     n = order.shape[0]
     n_sizes = within.shape[0]
     radius = within[n_sizes - 1]
-    colours = np.full((n_sizes, n), -1, dtype=np.int64)
-    class_size = np.zeros((n_sizes, n + 1), dtype=np.int64)
-    n_colours = np.zeros(n_sizes, dtype=np.int64)
-    counts = np.zeros(n + 1, dtype=np.int64)
-    touched = np.empty(n + 1, dtype=np.int64)
+    colours, class_size, n_colours, counts, touched = _colouring_state(n_sizes, n)
     hops = np.full(n, -1, dtype=np.int64)
     queue = np.empty(n, dtype=np.int64)
     near = np.empty(n, dtype=np.int64)
@@ -111,11 +118,7 @@ def greedy_colour_metric(distances, order, within):
     n = order.shape[0]
     n_sizes = within.shape[0]
     widest = within[n_sizes - 1]
-    colours = np.full((n_sizes, n), -1, dtype=np.int64)
-    class_size = np.zeros((n_sizes, n + 1), dtype=np.int64)
-    n_colours = np.zeros(n_sizes, dtype=np.int64)
-    counts = np.zeros(n + 1, dtype=np.int64)
-    touched = np.empty(n + 1, dtype=np.int64)
+    colours, class_size, n_colours, counts, touched = _colouring_state(n_sizes, n)
     near = np.empty(n, dtype=np.int64)
     near_distance = np.empty(n, dtype=distances.dtype)
     for position in range(n):

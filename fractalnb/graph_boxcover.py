@@ -403,8 +403,8 @@ def hop_distances(
     return _hop_rows(adjacency, sources)
 
 
-def _hop_rows(adjacency: sp.csr_matrix, sources=None, limit: float = np.inf) -> np.ndarray:
-    """Hop-distance rows; nodes farther than ``limit`` read as :data:`UNREACHABLE`."""
+def _hop_rows(adjacency: sp.csr_matrix, sources=None) -> np.ndarray:
+    """Hop-distance rows; nodes in other components read as :data:`UNREACHABLE`."""
     n = adjacency.shape[0]
     if sources is None:
         if n > _MAX_DENSE_NODES:
@@ -416,8 +416,7 @@ def _hop_rows(adjacency: sp.csr_matrix, sources=None, limit: float = np.inf) -> 
     sources = np.asarray(sources, dtype=np.int64)
     if sources.ndim != 1 or (sources.size and (sources.min() < 0 or sources.max() >= n)):
         raise ValueError(f"sources must be node indices in [0, {n}), got {sources!r}")
-    dist = csgraph.dijkstra(adjacency, directed=False, unweighted=True, indices=sources,
-                            limit=limit)
+    dist = csgraph.dijkstra(adjacency, directed=False, unweighted=True, indices=sources)
     dist = np.atleast_2d(dist)
     finite = np.isfinite(dist)
     if finite.any() and dist[finite].max() >= UNREACHABLE:

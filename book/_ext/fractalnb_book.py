@@ -129,6 +129,23 @@ def canonical_name(dotted: str) -> str:
     >>> canonical_name("fractalnb.profiles.pick")
     'fractalnb.profiles.pick'
     """
+    resolved = _resolve(dotted)
+    if resolved is None:
+        return dotted
+    obj, is_module = resolved
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if (not is_module and isinstance(module, str) and module.startswith("fractalnb")
+            and isinstance(qualname, str) and "<" not in qualname):
+        return f"{module}.{qualname}"
+    return dotted
+
+
+def _resolve(dotted: str) -> tuple[object, bool] | None:
+    """Import ``dotted``: its longest importable module prefix, then the rest as attributes.
+
+    Returns the object and whether it is that module itself, or None when it does not exist.
+    """
     parts = dotted.split(".")
     for split in range(len(parts), 0, -1):
         try:
@@ -137,15 +154,10 @@ def canonical_name(dotted: str) -> str:
             continue
         for attribute in parts[split:]:
             if not hasattr(obj, attribute):
-                return dotted
+                return None
             obj = getattr(obj, attribute)
-        module = getattr(obj, "__module__", None)
-        qualname = getattr(obj, "__qualname__", None)
-        if (split < len(parts) and isinstance(module, str) and module.startswith("fractalnb")
-                and isinstance(qualname, str) and "<" not in qualname):
-            return f"{module}.{qualname}"
-        return dotted
-    return dotted
+        return obj, split == len(parts)
+    return None
 
 
 class ApiLinks(SphinxTransform):
@@ -240,17 +252,10 @@ def used_api_names(sources: list[str]) -> list[str]:
 
 def _documented_callable(dotted: str) -> str | None:
     """Return the documented name of a public ``fractalnb`` function or class, else None."""
-    parts = dotted.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for attribute in parts[split:]:
-            obj = getattr(obj, attribute, None)
-        break
-    else:
+    resolved = _resolve(dotted)
+    if resolved is None:
         return None
+    obj = resolved[0]
     if not (inspect.isfunction(obj) or inspect.isclass(obj)):
         return None
     module, qualname = getattr(obj, "__module__", ""), getattr(obj, "__qualname__", "")
