@@ -9,7 +9,7 @@
      - porespy.metrics.boxcount (a Python loop over boxes; its count is "any - all",
        i.e. boundary mode).
 2. The fractal analysis of every parameter tensor of a CIFAR ResNet-18 (11 M parameters):
-   fractalnb.analysis.analyze(model), and the engine alone (box_dimension on every tensor,
+   fractalnb.training.analyze(model), and the engine alone (box_dimension on every tensor,
    conv kernels unfolded), against the per-scale NumPy implementation on the same tensors.
 
 Run:  .venv/bin/python benchmarks/bench_boxcount.py [--threads 2] [--device cpu|cuda]
@@ -26,9 +26,8 @@ import time
 import numpy as np
 import torch
 
-from fractalnb import fractals
-from fractalnb.boxcount import DEFAULT_RULE, box_counts, box_dimension, dilation_scales
-from fractalnb.transform import unfold_conv
+from fractalnb import geometry
+from fractalnb.geometry import DEFAULT_RULE, box_counts, box_dimension, dilation_scales, unfold_conv
 
 
 def numpy_box_counts(mask: np.ndarray, scales, mode: str = "boundary") -> np.ndarray:
@@ -65,7 +64,7 @@ def best_of(fn, repeat: int) -> tuple[float, object]:
 
 
 def bench_image(device: str, repeat: int, with_porespy: bool = True) -> None:
-    surface = fractals.fractional_brownian_surface(1024, 0.5, seed=0).values
+    surface = geometry.fractional_brownian_surface(1024, 0.5, seed=0).values
     image = surface > 0
     scales = 2 ** np.arange(10)  # 1, 2, ..., 512
     tensor = torch.from_numpy(image).to(device)
@@ -104,7 +103,7 @@ def bench_image(device: str, repeat: int, with_porespy: bool = True) -> None:
 
 
 def bench_resnet(device: str, repeat: int) -> None:
-    from fractalnb.models import build_model
+    from fractalnb.training import build_model
 
     torch.manual_seed(0)
     model = build_model("resnet18").to(device).eval()
@@ -139,13 +138,13 @@ def bench_resnet(device: str, repeat: int) -> None:
     print(f"  per-scale NumPy counts, same tensors    {t_numpy:8.3f} s   "
           f"ratio {t_numpy / t_engine:6.1f}x (counts only, no fit)")  # fmt: skip
     try:
-        from fractalnb.analysis import analyze
+        from fractalnb.training import analyze
     except ImportError:
-        print("  fractalnb.analysis.analyze not available")
+        print("  fractalnb.training.analyze not available")
         return
     t_analyze, table = best_of(lambda: analyze(model), repeat)
     fitted = int(table["dimension"].notna().sum())
-    print(f"  fractalnb.analysis.analyze(model)       {t_analyze:8.3f} s "
+    print(f"  fractalnb.training.analyze(model)       {t_analyze:8.3f} s "
           f"({fitted} of {len(table)} tensors with a D)")  # fmt: skip
 
 

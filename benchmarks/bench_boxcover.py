@@ -40,23 +40,23 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from fractalnb import graph_boxcover as gb
+    from fractalnb import graphs
 
-    graph = gb.uv_flower(2, 2, args.generation)
+    graph = graphs.uv_flower(2, 2, args.generation)
     n = graph.shape[0]
     order = np.random.default_rng(args.seed).permutation(n)
     print(f"(2,2)-flower, generation {args.generation}: {n} nodes, {graph.nnz // 2} edges; "
           f"box sizes {args.sizes}; {platform.processor() or platform.machine()}")
 
     start = time.perf_counter()
-    fast = gb.box_cover(graph, args.sizes, order=order)
+    fast = graphs.box_cover(graph, args.sizes, order=order)
     first_s = time.perf_counter() - start
     print(f"fractalnb box_cover, first call (compiles): {first_s:8.2f} s  "
           f"N_B = {fast.n_boxes.tolist()}")
     repeats = []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        again = gb.box_cover(graph, args.sizes, order=order)
+        again = graphs.box_cover(graph, args.sizes, order=order)
         repeats.append(time.perf_counter() - start)
         if not np.array_equal(again.labels, fast.labels):
             raise SystemExit("box_cover is not deterministic for a fixed order")
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"fractalnb box_cover, compiled (best of {args.repeat}): {compiled_s:8.2f} s")
 
     start = time.perf_counter()
-    reference = gb.greedy_box_cover_networkx(graph, args.sizes, order=order)
+    reference = graphs.greedy_box_cover_networkx(graph, args.sizes, order=order)
     reference_s = time.perf_counter() - start
     ref_counts = [len(np.unique(row)) for row in reference]
     print(f"networkx reference                        : {reference_s:8.2f} s  "

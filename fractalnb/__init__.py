@@ -1,67 +1,68 @@
 """fractalnb: the fractal and self-similar geometry of deep neural networks.
 
-The package behind the book *Fractal Geometry of Deep Networks*, one concept per module
-(see the book's API reference for each):
+The package behind the book *Fractal Geometry of Deep Networks*. Its subpackages follow the
+book's parts, one concept per module:
 
-- :mod:`fractalnb.profiles` — the quick/full run switch;
-- :mod:`fractalnb.data` — CIFAR-10, full and sample;
-- :mod:`fractalnb.environment` — what a run ran on;
-- :mod:`fractalnb.fractals` — analytic test sets with known dimension;
-- :mod:`fractalnb.transform` — the fractal transformation T_r and its upsampling;
-- :mod:`fractalnb.boxcount` — occupancy rules, box counts, the box-counting dimension;
-- :mod:`fractalnb.dsi` — discrete scale invariance tests;
-- :mod:`fractalnb.null_models` — shuffled and Gaussian null models of a layer;
-- :mod:`fractalnb.symmetry` — neuron permutations and intertwiner rescalings;
-- :mod:`fractalnb.models`, :mod:`fractalnb.train`, :mod:`fractalnb.analysis` — CIFAR-10
-  models, the training loop and cache, and :func:`~fractalnb.analysis.analyze` (also
-  ``fractalnb.analyze``) for any module;
-- :mod:`fractalnb.random_networks`, :mod:`fractalnb.sphere` — random networks on the sphere;
-- :mod:`fractalnb.feature_networks`, :mod:`fractalnb.graph_boxcover`,
-  :mod:`fractalnb.token_models` — feature networks, SS_rate and box covering of graphs;
-- :mod:`fractalnb.plotting` — the book's figure helpers.
+- :mod:`fractalnb.geometry` — Parts I–II: analytic fractals, the fractal transformation
+  :math:`T_r`, occupancy rules, box counts and the box-counting dimension, discrete scale
+  invariance, null models;
+- :mod:`fractalnb.symmetry` — Part II: neuron permutations and intertwiner rescalings;
+- :mod:`fractalnb.training` — Part III: CIFAR-10, the models, training and its cache, and
+  :func:`~fractalnb.training.analysis.analyze` for the layers of any module;
+- :mod:`fractalnb.random_networks` — Part IV: random networks on the sphere;
+- :mod:`fractalnb.graphs` — Part V: box covering of graphs, feature networks, SS_rate and the
+  self-similarity constraint;
+- :mod:`fractalnb.plotting` — the book's figures;
+- :mod:`fractalnb.profiles`, :mod:`fractalnb.paths`, :mod:`fractalnb.environment` — the
+  quick/full switch, where data and caches live, what a run ran on.
+
+The names below are the package's short list, importable from the top level
+(``from fractalnb import box_dimension``); everything else is imported from its part
+(``from fractalnb.geometry import dsi_test``). All imports are lazy: ``import fractalnb`` or
+``import fractalnb.profiles`` loads neither torch nor any subpackage until a name is used.
+
+Examples
+--------
+>>> import fractalnb
+>>> from fractalnb import box_dimension
+>>> from fractalnb.geometry import sierpinski_carpet
+>>> carpet = sierpinski_carpet(4)
+>>> round(box_dimension(carpet.mask, scales=carpet.matched_scales()).dimension, 4)
+1.8928
 """
 
-from __future__ import annotations
+import lazy_loader as _lazy
 
 __version__ = "0.1.0"
 
-from . import data, environment, paths, plotting, profiles
-
-__all__ = ["__version__", "data", "environment", "paths", "plotting", "profiles"]
-
-# --- engine (fractal transformation, box counting, dimension, symmetries) ---------------
-from . import boxcount, dsi, fractals, transform  # noqa: E402
-from .boxcount import (  # noqa: E402
-    box_counts,
-    box_dimension,
-    differential_box_counts,
-    dilation_scales,
-    occupancy,
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=[
+        "environment",
+        "geometry",
+        "graphs",
+        "paths",
+        "plotting",
+        "profiles",
+        "random_networks",
+        "symmetry",
+        "training",
+    ],
+    submod_attrs={
+        "geometry.transform": ["fractal_transform", "upsample"],
+        "geometry.occupancy_rules": ["occupancy"],
+        "geometry.boxcount": ["box_counts", "box_dimension"],
+        "geometry.fit": ["fit_dimension", "local_slopes"],
+        "geometry.dsi": ["dsi_test"],
+        "geometry.null_models": ["null_dimensions", "compare_to_null"],
+        "symmetry.neurons": ["permute_neurons", "rescale_neurons", "function_preservation"],
+        "training.analysis": ["analyze"],
+        "training.data": ["load_cifar10"],
+        "training.cache": ["trained_model"],
+        "random_networks.kernels": ["kappa"],
+        "random_networks.sampling": ["sample_networks"],
+        "graphs.boxcover": ["box_cover"],
+        "graphs.self_similarity": ["ss_rate"],
+    },
 )
-from .dsi import dsi_test  # noqa: E402
-from .transform import fractal_transform, unfold_conv, upsample  # noqa: E402
-
-__all__ += [
-    "boxcount", "dsi", "fractals", "transform", "box_counts", "box_dimension",
-    "differential_box_counts", "dilation_scales", "dsi_test", "fractal_transform", "occupancy",
-    "unfold_conv", "upsample",
-]  # fmt: skip
-from . import null_models, symmetry  # noqa: E402  (null models: 04; symmetries: 06, 07)
-
-__all__ += ["null_models", "symmetry"]
-
-# --- CIFAR-10 models, training, analysis ------------------------------------------------
-from . import analysis, models, train  # noqa: E402
-from .analysis import analyze  # noqa: E402  (the function; the module is fractalnb.analysis)
-
-__all__ += ["analysis", "models", "train", "analyze"]
-
-# --- random networks --------------------------------------------------------------------
-from . import random_networks, sphere  # noqa: E402
-
-__all__ += ["random_networks", "sphere"]
-
-# --- feature networks -------------------------------------------------------------------
-from . import feature_networks, graph_boxcover, token_models  # noqa: E402
-
-__all__ += ["feature_networks", "graph_boxcover", "token_models"]
+__all__ = [*__all__, "__version__"]

@@ -71,7 +71,7 @@ def environment_report() -> pd.DataFrame:
     >>> "torch" in set(report.iloc[:, 0])   # doctest: +SKIP
     True
     """
-    from .data import variant_from_env
+    from .training.data import variant_from_env
 
     device = default_device()
     rows = [

@@ -1,4 +1,4 @@
-"""fractalnb.analysis: the per-tensor table on any nn.Module, validated on known answers."""
+"""fractalnb.training.analysis: the per-tensor table on any nn.Module, checked on known answers."""
 
 import math
 
@@ -15,19 +15,15 @@ from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
 import fractalnb  # noqa: E402
-from fractalnb import analysis, fractals, symmetry  # noqa: E402
-from fractalnb.analysis import (  # noqa: E402
-    COLUMNS,
-    analyze,
-    compare,
-    dsi_residual,
-    layer_kind,
-    plot_dimension_by_depth,
+from fractalnb import geometry, plotting, symmetry, training  # noqa: E402
+from fractalnb.geometry import (
+    box_dimension,  # noqa: E402
     shuffled_copy,
-    weight_layers,
+    unfold_conv,  # noqa: E402
 )
-from fractalnb.boxcount import box_dimension  # noqa: E402
-from fractalnb.transform import unfold_conv  # noqa: E402
+from fractalnb.plotting import plot_dimension_by_depth
+from fractalnb.training import analyze, compare, dsi_residual, layer_kind, weight_layers
+from fractalnb.training.analysis import COLUMNS  # noqa: E402
 
 LOG3_LOG2 = math.log(3) / math.log(2)
 LOG8_LOG3 = math.log(8) / math.log(3)
@@ -49,7 +45,7 @@ def _row(table, name):
 
 
 def test_linear_layer_with_sierpinski_weights_has_dimension_log3_log2():
-    triangle = fractals.sierpinski_triangle(8)  # 256 x 256
+    triangle = geometry.sierpinski_triangle(8)  # 256 x 256
     layer = nn.Linear(256, 256)
     _set(layer.weight, triangle.mask)
     row = _row(analyze(layer), "weight")
@@ -65,7 +61,7 @@ def test_linear_layer_with_sierpinski_weights_has_dimension_log3_log2():
 
 
 def test_conv_layer_unfolded_to_a_carpet_has_dimension_log8_log3():
-    carpet = fractals.sierpinski_carpet(4)  # 81 x 81 = out x (in * 3 * 3)
+    carpet = geometry.sierpinski_carpet(4)  # 81 x 81 = out x (in * 3 * 3)
     conv = nn.Conv2d(9, 81, 3, bias=False)
     _set(conv.weight, carpet.mask)
     assert np.array_equal(unfold_conv(conv.weight.detach()).numpy() > 0.5, carpet.mask)
@@ -79,7 +75,7 @@ def test_conv_layer_unfolded_to_a_carpet_has_dimension_log8_log3():
 
 
 def test_bias_batchnorm_and_embedding_rows_have_known_answers():
-    cantor = fractals.cantor_set(5).mask.astype(np.float32)  # 243 points, D = log 2 / log 3
+    cantor = geometry.cantor_set(5).mask.astype(np.float32)  # 243 points, D = log 2 / log 3
     model = nn.ModuleDict({
         "fc": nn.Linear(1, 243),
         "bn": nn.BatchNorm1d(243),
@@ -87,7 +83,7 @@ def test_bias_batchnorm_and_embedding_rows_have_known_answers():
     })  # fmt: skip
     _set(model["fc"].bias, cantor)
     _set(model["bn"].weight, 0.5 + cantor)  # |W| in {0.5, 1.5}: the threshold splits them
-    _set(model["emb"].weight, fractals.sierpinski_triangle(8).mask)
+    _set(model["emb"].weight, geometry.sierpinski_triangle(8).mask)
     table = analyze(model, dilation=3)
     assert _row(table, "fc.bias")["dimension"] == pytest.approx(LOG2_LOG3, abs=1e-9)
     bn = _row(table, "bn.weight")
@@ -251,7 +247,7 @@ def test_shuffled_copy_keeps_every_multiset_and_leaves_the_model_alone(out, inp,
 
 def test_shuffling_destroys_the_sierpinski_structure():
     layer = nn.Linear(256, 256, bias=False)
-    _set(layer.weight, fractals.sierpinski_triangle(8).mask)
+    _set(layer.weight, geometry.sierpinski_triangle(8).mask)
     trained = _row(analyze(layer), "weight")["dimension"]
     null = _row(analyze(shuffled_copy(layer, seed=0)), "weight")["dimension"]
     # a random set of the same density (0.1) looks 2-D only at scales where boxes hold
@@ -284,7 +280,7 @@ def test_compare_weight_layers_and_the_plot():
 
 
 def test_dsi_residual_is_nan_without_a_dilation_and_rejects_other_input():
-    fit = box_dimension(fractals.sierpinski_triangle(6).mask, scales=[1, 2, 3, 5, 8, 13],
+    fit = box_dimension(geometry.sierpinski_triangle(6).mask, scales=[1, 2, 3, 5, 8, 13],
                         fit_range="all")
     assert math.isnan(dsi_residual(fit))
     with pytest.raises(TypeError, match="fit"):
@@ -302,11 +298,11 @@ def test_top_level_analyze_is_the_function():
 
 def test_null_spread_and_against_null_on_a_structured_layer():
     layer = nn.Linear(256, 256, bias=False)
-    _set(layer.weight, fractals.sierpinski_triangle(8).mask)
-    spread = analysis.null_spread(layer, n=3, seed=0)
+    _set(layer.weight, geometry.sierpinski_triangle(8).mask)
+    spread = geometry.null_spread(layer, n=3, seed=0)
     assert spread["n_null"].tolist() == [3]
     assert spread["null_low"].iloc[0] <= spread["null_mean"].iloc[0] <= spread["null_high"].iloc[0]
-    verdict = analysis.against_null(analyze(layer), spread)
+    verdict = geometry.against_null(analyze(layer), spread)
     # the triangle's D lies below every shuffle's; whether the fit intervals separate
     # depends on how curved the shuffles' log-log plots are (their intervals are wide)
     row = verdict.iloc[0]
@@ -314,24 +310,24 @@ def test_null_spread_and_against_null_on_a_structured_layer():
     assert bool(row["separated"]) == bool(row["ci_high"] < row["null_ci_low"])
     # a shuffled tensor tested against its own null is not separated
     twin = shuffled_copy(layer, seed=99)
-    again = analysis.against_null(analyze(twin), analysis.null_spread(twin, n=3))
+    again = geometry.against_null(analyze(twin), geometry.null_spread(twin, n=3))
     assert not bool(again["separated"].iloc[0])
     with pytest.raises(ValueError, match="n"):
-        analysis.null_spread(layer, n=0)
+        geometry.null_spread(layer, n=0)
     with pytest.raises(ValueError, match="spread"):
-        analysis.against_null(analyze(layer), spread.drop(columns=["null_low"]))
+        geometry.against_null(analyze(layer), spread.drop(columns=["null_low"]))
 
 
 def test_dimension_over_epochs_plot_checks_its_input():
     torch.manual_seed(0)
     table = compare({0: nn.Linear(64, 64), 1: nn.Linear(64, 64)}, key="epoch")
-    ax = analysis.plot_dimension_over_epochs(table, layers=["weight"])
+    ax = plotting.plot_dimension_over_epochs(table, layers=["weight"])
     assert ax.get_xlabel() == "epoch"
     plt.close("all")
     with pytest.raises(ValueError, match="layers"):
-        analysis.plot_dimension_over_epochs(table, layers=["bias2"])
+        plotting.plot_dimension_over_epochs(table, layers=["bias2"])
     with pytest.raises(ValueError, match="column"):
-        analysis.plot_dimension_over_epochs(table, key="step")
+        plotting.plot_dimension_over_epochs(table, key="step")
 
 
 def test_symmetry_checks_on_a_batchnormed_cnn():
@@ -349,7 +345,7 @@ def test_symmetry_checks_on_a_batchnormed_cnn():
         "rescale fc": symmetry.rescale_neurons(net, "5", symmetry.random_scales(32, seed=2)),
     }
     x = torch.randn(6, 3, 8, 8)
-    table = analysis.symmetry_checks(net, twins, x)
+    table = symmetry.symmetry_checks(net, twins, x)
     assert (table["function_change"] < 1e-4 * table["logit_scale"]).all()
     perm = table[table["transform"] == "permute conv"]
     assert set(perm["name"]) == {"0.weight", "0.bias", "1.weight", "1.bias", "5.weight"}
@@ -357,7 +353,7 @@ def test_symmetry_checks_on_a_batchnormed_cnn():
     resc = table[table["transform"] == "rescale fc"]
     assert set(resc["name"]) == {"5.weight", "5.bias", "7.weight"}
     with pytest.raises(ValueError, match="transforms"):
-        analysis.symmetry_checks(net, {}, x)
+        symmetry.symmetry_checks(net, {}, x)
 
 
 def test_architecture_summary_verdicts():
@@ -365,16 +361,16 @@ def test_architecture_summary_verdicts():
     nets = {"a": nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8)),
             "b": nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 8))}
     t = {k: analyze(m) for k, m in nets.items()}
-    v = {k: analysis.against_null(t[k], analysis.null_spread(m, n=2)) for k, m in nets.items()}
+    v = {k: geometry.against_null(t[k], geometry.null_spread(m, n=2)) for k, m in nets.items()}
     x = torch.randn(4, 64)
-    c = {k: analysis.symmetry_checks(
+    c = {k: symmetry.symmetry_checks(
         m, {"permute 0": symmetry.permute_neurons(m, "0", symmetry.random_permutation(
             m[0].out_features, seed=0))}, x) for k, m in nets.items()}
-    table = analysis.architecture_summary(t, t, v, c)
+    table = training.architecture_summary(t, t, v, c)
     assert list(table.columns) == ["a", "b", "spread", "across models"]
     assert table.loc["mean |D trained - D init|", "a"] == 0.0  # init given as trained
     assert table.loc["density unchanged by permutations (1 = yes)", "across models"] == (
         "same for all")
     assert table.loc["mean D, trained", "across models"] in ("within CI", "differs beyond CI")
     with pytest.raises(ValueError, match="same models"):
-        analysis.architecture_summary(t, {"a": t["a"]}, v)
+        training.architecture_summary(t, {"a": t["a"]}, v)

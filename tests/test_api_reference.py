@@ -84,7 +84,7 @@ def test_every_public_object_has_a_docstring(name):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("fractalnb.profiles.pick", "fractalnb.profiles.pick"),
-    ("fractalnb.box_dimension", "fractalnb.boxcount.box_dimension"),
+    ("fractalnb.box_dimension", "fractalnb.geometry.box_dimension"),
     ("fractalnb.no_such_name", "fractalnb.no_such_name"),
 ])
 def test_canonical_name_maps_re_exports_to_their_module(text, expected):
@@ -128,15 +128,15 @@ def test_the_api_pages_build_with_warnings_as_errors(tmp_path):
 
 def test_used_api_names_follows_imports_and_aliases():
     sources = [
-        "import fractalnb\nimport fractalnb.boxcount as bc\nfrom fractalnb import profiles as pr\n"
+        "import fractalnb\nimport fractalnb.geometry.boxcount as bc\nfrom fractalnb import profiles as pr\n"
         "from fractalnb.profiles import pick as choose",
         "x = bc.box_counts\ny = pr.current()\nz = choose(quick=1, full=2)\n"
-        "w = fractalnb.data.load_cifar10\nprofiles = None\n%time nothing",
+        "w = fractalnb.training.load_cifar10\nprofiles = None\n%time nothing",
         "this is not python (",
     ]
     names = fractalnb_book.used_api_names(sources)
-    assert names == ["fractalnb.boxcount.box_counts", "fractalnb.profiles.current",
-                     "fractalnb.profiles.pick", "fractalnb.data.load_cifar10"]
+    assert names == ["fractalnb.geometry.box_counts", "fractalnb.profiles.current",
+                     "fractalnb.profiles.pick", "fractalnb.training.load_cifar10"]
 
 
 def test_used_api_names_ignores_private_names_and_other_packages():

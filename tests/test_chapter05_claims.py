@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fractalnb import fractals
-from fractalnb.dsi import dsi_test
+from fractalnb import geometry
+from fractalnb.geometry import dsi_test
 
 
 @pytest.mark.parametrize(
     ("fractal", "dilation"),
-    [(fractals.cantor_set(9), 3), (fractals.sierpinski_triangle(8), 2),
-     (fractals.sierpinski_carpet(5), 3)],
+    [(geometry.cantor_set(9), 3), (geometry.sierpinski_triangle(8), 2),
+     (geometry.sierpinski_carpet(5), 3)],
     ids=["cantor", "triangle", "carpet"],
 )
 def test_dsi_with_lambda_implies_dsi_with_its_powers(fractal, dilation):
@@ -33,14 +33,14 @@ def test_dsi_with_lambda_implies_dsi_with_its_powers(fractal, dilation):
 @settings(max_examples=20, deadline=None)
 @given(level=st.integers(6, 9), wrong=st.sampled_from([2, 4, 5]))
 def test_cantor_set_fails_the_ratio_test_for_non_powers_of_3(level, wrong):
-    result = dsi_test(fractals.cantor_set(level).mask, wrong, fit_range="all")
+    result = dsi_test(geometry.cantor_set(level).mask, wrong, fit_range="all")
     assert not result.ratio_constant and not result.is_dsi
 
 
 @settings(max_examples=20, deadline=None)
 @given(level=st.integers(6, 10))
 def test_cantor_counts_at_powers_of_3_are_exact(level):
-    result = dsi_test(fractals.cantor_set(level).mask, 3, fit_range="all")
+    result = dsi_test(geometry.cantor_set(level).mask, 3, fit_range="all")
     np.testing.assert_array_equal(result.counts, 2 ** np.arange(level, -1, -1))
     np.testing.assert_array_equal(result.ratios, 2.0)
     assert result.dimension == pytest.approx(np.log(2) / np.log(3), abs=1e-12)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fractalnb import fractal_transform
-from fractalnb.transform import box_oscillation, coarse_shape, upsample
+from fractalnb.geometry import box_oscillation, coarse_shape, upsample
 
 
 def tower_shape(shape, k, dilation):

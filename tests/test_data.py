@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from fractalnb import data
+from fractalnb import training
+from fractalnb.training import data
 
 
 @pytest.fixture(scope="module")
 def sample():
-    return data.load_cifar10("sample")
+    return training.load_cifar10("sample")
 
 
 def test_sample_shapes_and_checksum(sample):
@@ -19,7 +20,7 @@ def test_sample_shapes_and_checksum(sample):
     assert sample.x_train.shape == (5000, 32, 32, 3) and sample.x_train.dtype == np.uint8
     assert sample.x_test.shape == (1000, 32, 32, 3)
     assert sample.y_train.shape == (5000,) and sample.y_test.shape == (1000,)
-    assert sample.content_sha256() == data.SAMPLE_CONTENT_SHA256
+    assert sample.content_sha256() == training.SAMPLE_CONTENT_SHA256
 
 
 def test_first_training_image_is_the_official_frog(sample):
@@ -35,22 +36,22 @@ def test_first_training_image_is_the_official_frog(sample):
 def test_sample_is_first_thousand_of_each_batch(sample):
     counts = np.bincount(sample.y_train, minlength=10)
     assert counts.min() >= 469 and counts.max() <= 527
-    assert tuple(sample.classes) == data.CIFAR10_CLASSES
+    assert tuple(sample.classes) == training.CIFAR10_CLASSES
 
 
 def test_wrong_variant_name():
     with pytest.raises(ValueError, match="variant must be one of"):
-        data.load_cifar10("mini")
+        training.load_cifar10("mini")
 
 
 def test_wrong_variant_in_environment(monkeypatch):
-    monkeypatch.setenv(data.VARIANT_ENV, "tiny")
+    monkeypatch.setenv(training.VARIANT_ENV, "tiny")
     with pytest.raises(ValueError, match="FRACTALNB_CIFAR10"):
-        data.variant_from_env()
+        training.variant_from_env()
 
 
 def test_checksum_mismatch(tmp_path):
-    source = data.find_sample_file()
+    source = training.find_sample_file()
     damaged = tmp_path / "cifar10-sample.npz"
     shutil.copy(source, damaged)
     with open(damaged, "r+b") as handle:
@@ -58,24 +59,24 @@ def test_checksum_mismatch(tmp_path):
         byte = handle.read(1)
         handle.seek(1000)
         handle.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(data.CIFAR10ChecksumError, match="damaged"):
-        data.load_cifar10("sample", sample_file=damaged)
+    with pytest.raises(training.CIFAR10ChecksumError, match="damaged"):
+        training.load_cifar10("sample", sample_file=damaged)
 
 
 def test_missing_sample_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist.*How to get the data"):
-        data.load_cifar10("sample", sample_file=tmp_path / "nowhere.npz")
+        training.load_cifar10("sample", sample_file=tmp_path / "nowhere.npz")
 
 
 def test_missing_sample_everywhere(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.SAMPLE_ENV, str(tmp_path / "absent.npz"))
+    monkeypatch.setenv(training.SAMPLE_ENV, str(tmp_path / "absent.npz"))
     with pytest.raises(FileNotFoundError, match="CIFAR-10 sample not found"):
-        data.load_cifar10("sample", root=tmp_path / "empty")
+        training.load_cifar10("sample", root=tmp_path / "empty")
 
 
 def test_full_missing_without_download(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=False"):
-        data.load_cifar10("full", root=tmp_path, download=False)
+        training.load_cifar10("full", root=tmp_path, download=False)
 
 
 def _write_batch(path, images, labels):
@@ -105,7 +106,7 @@ def synthetic_full(tmp_path, sample, monkeypatch):
     test_images[:1000], test_labels[:1000] = sample.x_test, sample.y_test
     _write_batch(folder / "test_batch", test_images, test_labels)
     with open(folder / "batches.meta", "wb") as handle:
-        pickle.dump({"label_names": list(data.CIFAR10_CLASSES)}, handle)
+        pickle.dump({"label_names": list(training.CIFAR10_CLASSES)}, handle)
 
     def register_md5():
         md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
@@ -118,7 +119,7 @@ def synthetic_full(tmp_path, sample, monkeypatch):
 
 def test_sample_derived_from_full_is_identical(synthetic_full, sample):
     root, _ = synthetic_full
-    derived = data.sample_from_full(root)
+    derived = training.sample_from_full(root)
     assert derived.variant == "sample" and "derived" in derived.source
     np.testing.assert_array_equal(derived.x_train, sample.x_train)
     np.testing.assert_array_equal(derived.y_train, sample.y_train)
@@ -127,9 +128,9 @@ def test_sample_derived_from_full_is_identical(synthetic_full, sample):
 
 def test_sample_route_uses_full_when_no_file(synthetic_full, monkeypatch, tmp_path):
     root, _ = synthetic_full
-    monkeypatch.setenv(data.SAMPLE_ENV, str(tmp_path / "absent.npz"))
-    derived = data.load_cifar10("sample", root=root)
-    assert derived.content_sha256() == data.SAMPLE_CONTENT_SHA256
+    monkeypatch.setenv(training.SAMPLE_ENV, str(tmp_path / "absent.npz"))
+    derived = training.load_cifar10("sample", root=root)
+    assert derived.content_sha256() == training.SAMPLE_CONTENT_SHA256
 
 
 def test_sample_from_full_rejects_a_different_dataset(synthetic_full):
@@ -141,29 +142,29 @@ def test_sample_from_full_rejects_a_different_dataset(synthetic_full):
     with open(path, "wb") as handle:
         pickle.dump(batch, handle)
     register_md5()  # a consistent file, but not the official pixels
-    with pytest.raises(data.CIFAR10ChecksumError, match="not the official CIFAR-10"):
-        data.sample_from_full(root)
+    with pytest.raises(training.CIFAR10ChecksumError, match="not the official CIFAR-10"):
+        training.sample_from_full(root)
 
 
 def test_full_dataset_of_the_wrong_size(synthetic_full, monkeypatch):
     root, _ = synthetic_full
     monkeypatch.setattr(data, "_BATCH_SIZE", 10_000)
-    with pytest.raises(data.CIFAR10ChecksumError, match="expected 50000"):
-        data.sample_from_full(root)
+    with pytest.raises(training.CIFAR10ChecksumError, match="expected 50000"):
+        training.sample_from_full(root)
 
 
 def test_damaged_full_batch(synthetic_full):
     root, _ = synthetic_full
     batch = root / "cifar-10-batches-py" / "data_batch_3"
     batch.write_bytes(batch.read_bytes()[:-10])
-    with pytest.raises(data.CIFAR10ChecksumError, match="data_batch_3"):
-        data.load_cifar10("full", root=root, download=False)
+    with pytest.raises(training.CIFAR10ChecksumError, match="data_batch_3"):
+        training.load_cifar10("full", root=root, download=False)
 
 
 def test_augment_batch_identity_and_translation():
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
-    assert torch.equal(data.augment_batch(x, padding=0, flip=False), x)
-    out = data.augment_batch(x, padding=2, flip=False, fill=[-1.0] * 3,
+    assert torch.equal(training.augment_batch(x, padding=0, flip=False), x)
+    out = training.augment_batch(x, padding=2, flip=False, fill=[-1.0] * 3,
                              generator=torch.Generator().manual_seed(3))
     assert out.shape == x.shape
     for image, crop in zip(x, out):
@@ -175,7 +176,7 @@ def test_augment_batch_identity_and_translation():
 
 def test_augment_batch_flip_is_a_mirror():
     x = torch.randn(64, 3, 4, 4)
-    out = data.augment_batch(x, padding=0, generator=torch.Generator().manual_seed(0))
+    out = training.augment_batch(x, padding=0, generator=torch.Generator().manual_seed(0))
     flipped = [torch.equal(o, i.flip(-1)) for o, i in zip(out, x)]
     kept = [torch.equal(o, i) for o, i in zip(out, x)]
     assert all(f or k for f, k in zip(flipped, kept))
@@ -183,17 +184,17 @@ def test_augment_batch_flip_is_a_mirror():
 
 
 def test_loaders_are_reproducible():
-    first = next(iter(data.cifar10_loaders("sample", batch_size=16, seed=7)[0]))
-    again = next(iter(data.cifar10_loaders("sample", batch_size=16, seed=7)[0]))
-    other = next(iter(data.cifar10_loaders("sample", batch_size=16, seed=8)[0]))
+    first = next(iter(training.cifar10_loaders("sample", batch_size=16, seed=7)[0]))
+    again = next(iter(training.cifar10_loaders("sample", batch_size=16, seed=7)[0]))
+    other = next(iter(training.cifar10_loaders("sample", batch_size=16, seed=8)[0]))
     assert torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
     assert not torch.equal(first[0], other[0])
 
 
 def test_normalised_training_set_is_standardised():
-    train, _ = data.cifar10_datasets("sample")
+    train, _ = training.cifar10_datasets("sample")
     means = train.images.mean(dim=(0, 2, 3))
     assert torch.allclose(means, torch.zeros(3), atol=0.05)
-    shown = data.to_display(train.images[:2])
-    original = data.load_cifar10("sample").x_train[:2] / 255
+    shown = training.to_display(train.images[:2])
+    original = training.load_cifar10("sample").x_train[:2] / 255
     np.testing.assert_allclose(shown, original, atol=1e-5)

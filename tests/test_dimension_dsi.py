@@ -15,9 +15,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fractalnb import fractals
-from fractalnb.boxcount import box_dimension
-from fractalnb.dsi import (
+from fractalnb import geometry
+from fractalnb.geometry import (
+    box_dimension,
     dense_scales,
     dsi_test,
     estimate_dilation,
@@ -29,12 +29,12 @@ from fractalnb.dsi import (
 SETTINGS = settings(deadline=None, max_examples=30, derandomize=True)
 
 DSI_SETS = [
-    (fractals.cantor_set(10), 3),
-    (fractals.sierpinski_triangle(9), 2),
-    (fractals.sierpinski_carpet(6), 3),
-    (fractals.vicsek_fractal(6), 3),
-    (fractals.cantor_dust(3, rank=4), 3),
-    (fractals.fractal_percolation(6, 0.8, seed=0), 3),
+    (geometry.cantor_set(10), 3),
+    (geometry.sierpinski_triangle(9), 2),
+    (geometry.sierpinski_carpet(6), 3),
+    (geometry.vicsek_fractal(6), 3),
+    (geometry.cantor_dust(3, rank=4), 3),
+    (geometry.fractal_percolation(6, 0.8, seed=0), 3),
 ]
 
 
@@ -53,8 +53,8 @@ def test_dsi_sets_pass_with_their_factor_and_the_factor_is_recovered(fractal, di
 
 
 @pytest.mark.parametrize(("fractal", "wrong"), [
-    (fractals.cantor_set(10), 2), (fractals.sierpinski_triangle(9), 3),
-    (fractals.sierpinski_carpet(6), 2),
+    (geometry.cantor_set(10), 2), (geometry.sierpinski_triangle(9), 3),
+    (geometry.sierpinski_carpet(6), 2),
 ])  # fmt: skip
 def test_a_wrong_factor_fails(fractal, wrong):
     assert not dsi_test(fractal.mask, wrong).is_dsi
@@ -80,7 +80,7 @@ def test_random_sets_are_not_dsi(name, x):
     assert estimate_dilation(x) is None
 
 
-CSI_SETS = [fractals.filled_square(512), fractals.line(512, 0), fractals.filled_square(729)]
+CSI_SETS = [geometry.filled_square(512), geometry.line(512, 0), geometry.filled_square(729)]
 
 
 @pytest.mark.parametrize("fractal", CSI_SETS, ids=lambda f: f.name)
@@ -94,7 +94,7 @@ def test_continuous_scale_invariance_is_not_dsi_proper(fractal):
 
 
 def test_the_dsi_result_agrees_with_box_dimension():
-    carpet = fractals.sierpinski_carpet(6).mask
+    carpet = geometry.sierpinski_carpet(6).mask
     result = dsi_test(carpet, 3)
     fit = box_dimension(carpet, dilation=3)
     assert fit.fit_range == result.fit_range
@@ -108,7 +108,7 @@ def test_the_dsi_result_agrees_with_box_dimension():
 
 
 def test_dense_scales_pair_with_their_multiples():
-    result = dsi_test(fractals.cantor_set(9).mask, 3)
+    result = dsi_test(geometry.cantor_set(9).mask, 3)
     dense = set(result.dense_scales.tolist())
     assert all(result.fit_range[0] <= r <= result.fit_range[1] for r in dense)
     assert all(3 * r in dense or (r % 3 == 0 and r // 3 in dense) for r in dense)
@@ -119,7 +119,7 @@ def test_dense_scales_pair_with_their_multiples():
 
 
 def test_transposed_set_gives_the_same_test():
-    triangle = fractals.sierpinski_triangle(8).mask
+    triangle = geometry.sierpinski_triangle(8).mask
     a, b = dsi_test(triangle, 2), dsi_test(triangle.T, 2)
     np.testing.assert_array_equal(a.dense_counts, b.dense_counts)
     assert a.log_periodic_concordance == b.log_periodic_concordance
@@ -177,9 +177,9 @@ def test_dense_scales():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: dsi_test(fractals.cantor_set(5).mask, 1), "dilation must be an integer >= 2"),
-        (lambda: dsi_test(fractals.cantor_set(5).mask, 3, tolerance=0), "tolerance"),
-        (lambda: dsi_test(fractals.cantor_set(5).mask, 3, mode="surface"), "mode must be"),
+        (lambda: dsi_test(geometry.cantor_set(5).mask, 1), "dilation must be an integer >= 2"),
+        (lambda: dsi_test(geometry.cantor_set(5).mask, 3, tolerance=0), "tolerance"),
+        (lambda: dsi_test(geometry.cantor_set(5).mask, 3, mode="surface"), "mode must be"),
         (
             lambda: dsi_test(np.eye(8, dtype=bool), 2, fit_range=(2, 4)),
             "the ratio test needs at least 3",
@@ -192,7 +192,7 @@ def test_dense_scales():
         (lambda: dense_scales(4, 4, 8, 2), "r_max must exceed r_min"),
         (lambda: log_periodic_fit([1, 2, 3], [0.0, 0.1, 0.0], 2, harmonics=2), "distinct phases"),
         (lambda: log_periodic_concordance([0.1], [0.1]), "length >= 2"),
-        (lambda: estimate_dilation(fractals.cantor_set(5).mask, candidates=[]), "candidates"),
+        (lambda: estimate_dilation(geometry.cantor_set(5).mask, candidates=[]), "candidates"),
     ],
 )
 def test_bad_input(call, message):

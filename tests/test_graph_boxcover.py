@@ -1,4 +1,4 @@
-"""Tests of fractalnb.graph_boxcover: test graphs, box covering, scaling fits."""
+"""Tests of fractalnb.graphs.boxcover: test graphs, box covering, scaling fits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fractalnb import graph_boxcover as gb
+from fractalnb import geometry, graphs
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -58,8 +58,8 @@ any_graphs = st.builds(
 
 @pytest.mark.parametrize("u,v,gen", [(2, 2, 3), (2, 3, 3), (1, 2, 4), (3, 4, 2)])
 def test_flower_size_and_degrees(u, v, gen):
-    adjacency = gb.uv_flower(u, v, gen)
-    nodes, edges = gb.uv_flower_size(u, v, gen)
+    adjacency = graphs.uv_flower(u, v, gen)
+    nodes, edges = graphs.uv_flower_size(u, v, gen)
     assert adjacency.shape == (nodes, nodes)
     assert adjacency.nnz == 2 * edges
     graph = nx.from_scipy_sparse_array(adjacency)
@@ -70,21 +70,21 @@ def test_flower_size_and_degrees(u, v, gen):
 
 
 def test_flower_generation_one_is_a_cycle():
-    graph = nx.from_scipy_sparse_array(gb.uv_flower(2, 3, 1))
+    graph = nx.from_scipy_sparse_array(graphs.uv_flower(2, 3, 1))
     assert nx.is_isomorphic(graph, nx.cycle_graph(5))
 
 
 def test_lattice_and_path_structure():
-    assert nx.is_isomorphic(nx.from_scipy_sparse_array(gb.lattice_graph(4, 5)),
+    assert nx.is_isomorphic(nx.from_scipy_sparse_array(graphs.lattice_graph(4, 5)),
                             nx.grid_2d_graph(4, 5))
-    assert nx.is_isomorphic(nx.from_scipy_sparse_array(gb.lattice_graph(4, periodic=True)),
+    assert nx.is_isomorphic(nx.from_scipy_sparse_array(graphs.lattice_graph(4, periodic=True)),
                             nx.grid_2d_graph(4, 4, periodic=True))
-    assert nx.is_isomorphic(nx.from_scipy_sparse_array(gb.path_graph(7)), nx.path_graph(7))
+    assert nx.is_isomorphic(nx.from_scipy_sparse_array(graphs.path_graph(7)), nx.path_graph(7))
 
 
 def test_hop_distances_match_networkx():
-    adjacency = gb.small_world_graph(60, 4, 0.2, seed=3)
-    ours = gb.hop_distances(adjacency)
+    adjacency = graphs.small_world_graph(60, 4, 0.2, seed=3)
+    ours = graphs.hop_distances(adjacency)
     reference = networkx_distances(adjacency)
     for i in range(60):
         for j in range(60):
@@ -92,8 +92,8 @@ def test_hop_distances_match_networkx():
 
 
 def test_hop_distances_between_components_are_unreachable():
-    adjacency = gb.as_adjacency(nx.disjoint_union(nx.path_graph(2), nx.path_graph(2)))
-    assert gb.hop_distances(adjacency)[0, 2] == gb.UNREACHABLE
+    adjacency = graphs.as_adjacency(nx.disjoint_union(nx.path_graph(2), nx.path_graph(2)))
+    assert graphs.hop_distances(adjacency)[0, 2] == graphs.UNREACHABLE
 
 
 # --- valid coverings ------------------------------------------------------------------------
@@ -102,11 +102,11 @@ def test_hop_distances_between_components_are_unreachable():
 @SETTINGS
 @given(graph=any_graphs, seed=st.integers(0, 100), size=st.integers(1, 6))
 def test_greedy_and_cbb_give_valid_coverings(graph, seed, size):
-    adjacency = gb.as_adjacency(graph) if graph.number_of_edges() else None
+    adjacency = graphs.as_adjacency(graph) if graph.number_of_edges() else None
     if adjacency is None:
         return
     for method in ("greedy", "cbb"):
-        cover = gb.box_cover(adjacency, [size], method=method, seed=seed)
+        cover = graphs.box_cover(adjacency, [size], method=method, seed=seed)
         assert_valid_graph_covering(adjacency, cover.labels[0], size)
         assert cover.n_boxes[0] == len(np.unique(cover.labels[0]))
 
@@ -114,9 +114,9 @@ def test_greedy_and_cbb_give_valid_coverings(graph, seed, size):
 @SETTINGS
 @given(graph=connected_graphs, seed=st.integers(0, 100), radius=st.integers(0, 3))
 def test_memb_gives_valid_coverings(graph, seed, radius):
-    adjacency = gb.as_adjacency(graph)
+    adjacency = graphs.as_adjacency(graph)
     size = 2 * radius + 1
-    cover = gb.box_cover(adjacency, [size], method="memb", seed=seed)
+    cover = graphs.box_cover(adjacency, [size], method="memb", seed=seed)
     # MEMB boxes have radius r_B around their centre, so their diameter is <= 2 r_B < l_B
     assert_valid_graph_covering(adjacency, cover.labels[0], size)
 
@@ -124,11 +124,11 @@ def test_memb_gives_valid_coverings(graph, seed, radius):
 @SETTINGS
 @given(graph=connected_graphs, seed=st.integers(0, 1000))
 def test_compiled_greedy_equals_networkx_reference(graph, seed):
-    adjacency = gb.as_adjacency(graph)
+    adjacency = graphs.as_adjacency(graph)
     order = np.random.default_rng(seed).permutation(adjacency.shape[0])
     sizes = [1, 2, 3, 5, 8]
-    ours = gb.box_cover(adjacency, sizes, order=order)
-    reference = gb.greedy_box_cover_networkx(adjacency, sizes, order=order)
+    ours = graphs.box_cover(adjacency, sizes, order=order)
+    reference = graphs.greedy_box_cover_networkx(adjacency, sizes, order=order)
     np.testing.assert_array_equal(ours.labels, reference)
 
 
@@ -138,10 +138,10 @@ def test_compiled_greedy_equals_networkx_reference(graph, seed):
 def test_compiled_greedy_equals_reference_on_disconnected_graphs_any_size_order(
         graph, seed, sizes):
     # Sizes unsorted, repeated or beyond the diameter; components never share a box.
-    adjacency = gb.as_adjacency(graph)
+    adjacency = graphs.as_adjacency(graph)
     order = np.random.default_rng(seed).permutation(adjacency.shape[0])
-    ours = gb.box_cover(adjacency, sizes, order=order)
-    reference = gb.greedy_box_cover_networkx(adjacency, sizes, order=order)
+    ours = graphs.box_cover(adjacency, sizes, order=order)
+    reference = graphs.greedy_box_cover_networkx(adjacency, sizes, order=order)
     np.testing.assert_array_equal(ours.labels, reference)
     np.testing.assert_array_equal(ours.box_sizes, sizes)
 
@@ -175,17 +175,17 @@ def test_compiled_metric_greedy_equals_plain_reference(n, dim, seed, quantiles, 
     distances = np.linalg.norm(points[:, None] - points[None], axis=-1).astype(dtype)
     sizes = np.quantile(distances, quantiles).astype(dtype)
     order = rng.permutation(n)
-    ours = gb.metric_box_cover(distances, sizes, order=order)
+    ours = graphs.metric_box_cover(distances, sizes, order=order)
     np.testing.assert_array_equal(ours.labels, plain_metric_greedy(distances, sizes, order))
 
 
 def test_box_size_one_gives_one_box_per_node_and_large_size_one_box():
-    adjacency = gb.uv_flower(2, 2, 3)
+    adjacency = graphs.uv_flower(2, 2, 3)
     n = adjacency.shape[0]
-    diameter = int(gb.hop_distances(adjacency).max())
+    diameter = int(graphs.hop_distances(adjacency).max())
     for method, sizes in (("greedy", [1, diameter + 1]), ("cbb", [1, diameter + 1]),
                           ("memb", [1, 2 * diameter + 1])):
-        counts = gb.box_counts(adjacency, sizes, method=method, seed=0)
+        counts = graphs.graph_box_counts(adjacency, sizes, method=method, seed=0)
         assert counts[0] == n
         assert counts[1] == 1
 
@@ -194,13 +194,13 @@ def test_greedy_on_ordered_path_is_optimal():
     # In path order, greedy colouring fills boxes of l_B consecutive nodes: ceil(n / l_B).
     n = 101
     sizes = np.array([1, 2, 3, 7, 10, 50])
-    counts = gb.box_counts(gb.path_graph(n), sizes, order=range(n))
+    counts = graphs.graph_box_counts(graphs.path_graph(n), sizes, order=range(n))
     np.testing.assert_array_equal(counts, np.ceil(n / sizes).astype(int))
 
 
 def test_counts_are_non_increasing_in_box_size():
-    adjacency = gb.small_world_graph(200, 4, 0.1, seed=1)
-    counts = gb.box_counts(adjacency, np.arange(1, 12), seed=2)
+    adjacency = graphs.small_world_graph(200, 4, 0.1, seed=1)
+    counts = graphs.graph_box_counts(adjacency, np.arange(1, 12), seed=2)
     assert np.all(np.diff(counts) <= 0)
 
 
@@ -211,10 +211,10 @@ def test_metric_box_cover_is_valid_and_matches_threshold_cliques(n, dim, seed, q
     points = np.random.default_rng(seed).normal(size=(n, dim))
     distances = np.linalg.norm(points[:, None] - points[None], axis=-1)
     size = float(np.quantile(distances, quantile))
-    cover = gb.metric_box_cover(distances, [size], seed=seed)
+    cover = graphs.metric_box_cover(distances, [size], seed=seed)
     assert_valid_metric_covering(distances, cover.labels[0], size)
     # every box is a clique of the size-threshold graph
-    graph = nx.from_scipy_sparse_array(gb.threshold_graph(distances, size))
+    graph = nx.from_scipy_sparse_array(graphs.threshold_graph(distances, size))
     for label in np.unique(cover.labels[0]):
         members = np.flatnonzero(cover.labels[0] == label).tolist()
         sub = graph.subgraph(members)
@@ -226,132 +226,133 @@ def test_metric_box_cover_is_valid_and_matches_threshold_cliques(n, dim, seed, q
 
 def test_22_flower_greedy_box_dimension_is_two():
     # (2,2)-flower: d_B = ln 4 / ln 2 = 2, fitted at l_B = 2^k away from the system size
-    adjacency = gb.uv_flower(2, 2, 6)
+    adjacency = graphs.uv_flower(2, 2, 6)
     sizes = 2 ** np.arange(1, 5)
-    counts = gb.box_counts(adjacency, sizes, method="greedy", seed=0)
-    fit = gb.fit_box_dimension(sizes, counts)
-    assert abs(fit.dimension - gb.flower_box_dimension(2, 2)) < 0.05
+    counts = graphs.graph_box_counts(adjacency, sizes, method="greedy", seed=0)
+    fit = geometry.fit_box_dimension(sizes, counts)
+    assert abs(fit.dimension - graphs.flower_box_dimension(2, 2)) < 0.05
 
 
 def test_33_flower_memb_box_dimension():
     # (3,3)-flower: d_B = ln 6 / ln 3 = 1.631, MEMB at l_B = 3^k (odd: radius (3^k - 1)/2)
-    adjacency = gb.uv_flower(3, 3, 4)
+    adjacency = graphs.uv_flower(3, 3, 4)
     sizes = 3 ** np.arange(1, 3)
-    counts = gb.box_counts(adjacency, sizes, method="memb", seed=0)
-    fit = gb.fit_box_dimension(sizes, counts)
-    assert abs(fit.dimension - gb.flower_box_dimension(3, 3)) < 0.05
+    counts = graphs.graph_box_counts(adjacency, sizes, method="memb", seed=0)
+    fit = geometry.fit_box_dimension(sizes, counts)
+    assert abs(fit.dimension - graphs.flower_box_dimension(3, 3)) < 0.05
 
 
 def test_23_flower_local_slopes_rise_toward_theory_from_below():
     # The asymmetric (2,3)-flower (d_B = ln 5 / ln 2 = 2.32) converges slowly (chapter 11):
     # at l_B = 2^k the local slopes increase with k and stay below the theory.
-    adjacency = gb.uv_flower(2, 3, 6)
+    adjacency = graphs.uv_flower(2, 3, 6)
     sizes = 2 ** np.arange(1, 5)
-    counts = gb.box_counts(adjacency, sizes, method="greedy", seed=0)
+    counts = graphs.graph_box_counts(adjacency, sizes, method="greedy", seed=0)
     slopes = np.log(counts[:-1] / counts[1:]) / np.log(2)
     assert np.all(np.diff(slopes) > 0)
-    assert np.all(slopes < gb.flower_box_dimension(2, 3))
+    assert np.all(slopes < graphs.flower_box_dimension(2, 3))
 
 
 def test_flower_dimension_formula():
-    assert gb.flower_box_dimension(2, 2) == pytest.approx(2.0)
-    assert gb.flower_box_dimension(2, 3) == pytest.approx(np.log(5) / np.log(2))
+    assert graphs.flower_box_dimension(2, 2) == pytest.approx(2.0)
+    assert graphs.flower_box_dimension(2, 3) == pytest.approx(np.log(5) / np.log(2))
     with pytest.raises(ValueError, match="u > 1"):
-        gb.flower_box_dimension(1, 2)
+        graphs.flower_box_dimension(1, 2)
 
 
 def test_path_box_dimension_is_one():
     sizes = 2 ** np.arange(2, 7)
-    counts = gb.box_counts(gb.path_graph(512), sizes, method="greedy", seed=0)
-    assert abs(gb.fit_box_dimension(sizes, counts).dimension - 1.0) < 0.1
+    counts = graphs.graph_box_counts(graphs.path_graph(512), sizes, method="greedy", seed=0)
+    assert abs(geometry.fit_box_dimension(sizes, counts).dimension - 1.0) < 0.1
 
 
 def test_lattice_box_dimension_is_near_two():
     # Small boxes on a lattice hold ~l_B^2 / 2 + l_B nodes, not l_B^2 / 2: the fitted slope
     # approaches 2 from below as the boxes grow (the bias is shown in chapter 11).
     sizes = np.array([4, 6, 8, 12, 16])
-    counts = gb.box_counts(gb.lattice_graph(48, periodic=True), sizes, method="cbb", seed=0)
-    dimension = gb.fit_box_dimension(sizes, counts).dimension
+    lattice = graphs.lattice_graph(48, periodic=True)
+    counts = graphs.graph_box_counts(lattice, sizes, method="cbb", seed=0)
+    dimension = geometry.fit_box_dimension(sizes, counts).dimension
     assert 1.6 < dimension < 2.15
-    small = gb.fit_box_dimension(sizes[:3], counts[:3]).dimension
-    large = gb.fit_box_dimension(sizes[2:], counts[2:]).dimension
+    small = geometry.fit_box_dimension(sizes[:3], counts[:3]).dimension
+    large = geometry.fit_box_dimension(sizes[2:], counts[2:]).dimension
     assert small < large + 0.1
 
 
 @pytest.mark.parametrize("method", ["greedy", "memb"])
 def test_small_world_has_no_power_law(method):
-    adjacency = gb.small_world_graph(1000, 4, 0.3, seed=0)
-    diameter = int(gb.hop_distances(adjacency).max())
+    adjacency = graphs.small_world_graph(1000, 4, 0.3, seed=0)
+    diameter = int(graphs.hop_distances(adjacency).max())
     sizes = np.arange(1, diameter + 2)
     if method == "memb":
         sizes = sizes[sizes % 2 == 1]
-    counts = gb.box_counts(adjacency, sizes, method=method, seed=0)
+    counts = graphs.graph_box_counts(adjacency, sizes, method=method, seed=0)
     keep = counts > 1
-    power = gb.fit_box_dimension(sizes[keep], counts[keep])
-    exponential = gb.fit_exponential_decay(sizes[keep], counts[keep])
+    power = geometry.fit_box_dimension(sizes[keep], counts[keep])
+    exponential = geometry.fit_exponential_decay(sizes[keep], counts[keep])
     assert exponential.r2 > power.r2
 
 
 def test_fits_recover_exact_laws():
     sizes = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
-    assert gb.fit_box_dimension(sizes, 1e4 * sizes**-1.7).dimension == pytest.approx(1.7)
-    fit = gb.fit_exponential_decay(sizes, 1e4 * np.exp(-sizes / 3.0))
+    assert geometry.fit_box_dimension(sizes, 1e4 * sizes**-1.7).dimension == pytest.approx(1.7)
+    fit = geometry.fit_exponential_decay(sizes, 1e4 * np.exp(-sizes / 3.0))
     assert fit.length == pytest.approx(3.0)
     assert fit.r2 == pytest.approx(1.0)
     with pytest.raises(ValueError, match="no box dimension"):
         _ = fit.dimension
-    fit = gb.fit_box_dimension(sizes, 1e4 * sizes**-1.7, fit_min=2, fit_max=8)
+    fit = geometry.fit_box_dimension(sizes, 1e4 * sizes**-1.7, fit_min=2, fit_max=8)
     np.testing.assert_array_equal(fit.box_sizes, [2.0, 4.0, 8.0])
 
 
 def test_connectivity_threshold_is_mst_longest_edge():
     points = np.array([0.0, 1.0, 1.5, 4.0])
     distances = np.abs(points[:, None] - points[None])
-    eps = gb.connectivity_threshold(distances)
+    eps = graphs.connectivity_threshold(distances)
     assert eps == pytest.approx(2.5)
-    assert nx.is_connected(nx.from_scipy_sparse_array(gb.threshold_graph(distances, eps)))
+    assert nx.is_connected(nx.from_scipy_sparse_array(graphs.threshold_graph(distances, eps)))
     assert not nx.is_connected(
-        nx.from_scipy_sparse_array(gb.threshold_graph(distances, eps - 1e-9)))
+        nx.from_scipy_sparse_array(graphs.threshold_graph(distances, eps - 1e-9)))
 
 
 # --- bad input --------------------------------------------------------------------------------
 
 
 def test_bad_inputs_raise_named_errors():
-    path = gb.path_graph(5)
+    path = graphs.path_graph(5)
     with pytest.raises(ValueError, match="method"):
-        gb.box_cover(path, [2], method="best")
+        graphs.box_cover(path, [2], method="best")
     with pytest.raises(ValueError, match="box sizes"):
-        gb.box_cover(path, [0])
+        graphs.box_cover(path, [0])
     with pytest.raises(ValueError, match="integers"):
-        gb.box_cover(path, [1.5])
+        graphs.box_cover(path, [1.5])
     with pytest.raises(ValueError, match="box_sizes"):
-        gb.box_cover(path, [])
+        graphs.box_cover(path, [])
     with pytest.raises(ValueError, match="odd"):
-        gb.box_cover(path, [2], method="memb")
+        graphs.box_cover(path, [2], method="memb")
     with pytest.raises(ValueError, match="order"):
-        gb.box_cover(path, [2], order=[0, 1, 2])
+        graphs.box_cover(path, [2], order=[0, 1, 2])
     with pytest.raises(ValueError, match="order"):
-        gb.box_cover(path, [2], method="cbb", order=range(5))
+        graphs.box_cover(path, [2], method="cbb", order=range(5))
     with pytest.raises(ValueError, match="symmetric"):
-        gb.as_adjacency(np.array([[0, 1], [0, 0]]))
+        graphs.as_adjacency(np.array([[0, 1], [0, 0]]))
     with pytest.raises(ValueError, match="self-loops"):
-        gb.as_adjacency(np.eye(3))
+        graphs.as_adjacency(np.eye(3))
     with pytest.raises(ValueError, match="square"):
-        gb.as_adjacency(np.zeros((2, 3)))
+        graphs.as_adjacency(np.zeros((2, 3)))
     with pytest.raises(TypeError, match="graph"):
-        gb.as_adjacency([[0, 1], [1, 0]])
+        graphs.as_adjacency([[0, 1], [1, 0]])
     with pytest.raises(ValueError, match="u <= v"):
-        gb.uv_flower(3, 2, 1)
+        graphs.uv_flower(3, 2, 1)
     with pytest.raises(TypeError, match="generation"):
-        gb.uv_flower(2, 2, 1.0)
+        graphs.uv_flower(2, 2, 1.0)
     with pytest.raises(ValueError, match="k must be"):
-        gb.small_world_graph(10, 3)
+        graphs.small_world_graph(10, 3)
     with pytest.raises(ValueError, match="NaN"):
-        gb.metric_box_cover(np.array([[0.0, np.nan], [np.nan, 0.0]]), [1.0])
+        graphs.metric_box_cover(np.array([[0.0, np.nan], [np.nan, 0.0]]), [1.0])
     with pytest.raises(ValueError, match="symmetric"):
-        gb.threshold_graph(np.array([[0.0, 1.0], [2.0, 0.0]]), 1.0)
+        graphs.threshold_graph(np.array([[0.0, 1.0], [2.0, 0.0]]), 1.0)
     with pytest.raises(ValueError, match="at least 2 box sizes"):
-        gb.fit_box_dimension([1, 2, 3], [9, 4, 1], fit_min=3)
+        geometry.fit_box_dimension([1, 2, 3], [9, 4, 1], fit_min=3)
     with pytest.raises(ValueError, match=">= 1"):
-        gb.fit_box_dimension([1, 2], [1, 0])
+        geometry.fit_box_dimension([1, 2], [1, 0])

@@ -1,11 +1,11 @@
-"""fractalnb.models: the three CIFAR-10 networks build with the right sizes and shapes."""
+"""fractalnb.training.models: the three CIFAR-10 networks build with the right sizes and shapes."""
 
 import pytest
 import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from fractalnb.models import (
+from fractalnb.training import (
     MODEL_NAMES,
     STANDARD_WIDTHS,
     build_model,
@@ -13,6 +13,7 @@ from fractalnb.models import (
     parameter_table,
     register_model,
 )
+from fractalnb.training.models import _BUILDERS
 
 
 def _resnet18_count(w: int, k: int = 10) -> int:
@@ -132,9 +133,8 @@ def test_register_model():
         with pytest.raises(ValueError, match="already"):
             register_model(name, lambda w, k: nn.Identity(), standard_width=1)
     finally:
-        from fractalnb import models
 
-        models._BUILDERS.pop(name, None)
+        _BUILDERS.pop(name, None)
         STANDARD_WIDTHS.pop(name, None)
     with pytest.raises(TypeError, match="builder"):
         register_model("other", 3, standard_width=1)

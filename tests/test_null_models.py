@@ -1,4 +1,4 @@
-"""Tests of fractalnb.null_models: shuffles, Gaussian surrogates, exact expected counts."""
+"""Tests of fractalnb.geometry.null_models: shuffles, Gaussian surrogates, exact expected counts."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fractalnb.boxcount import box_counts, box_dimension
-from fractalnb.null_models import (
+from fractalnb.geometry import (
+    box_counts,
+    box_dimension,
     compare_to_null,
     expected_counts_shuffled,
     gaussian_like,
@@ -59,7 +60,7 @@ def test_shuffle_keeps_every_rules_threshold_and_density(shape, seed):
             continue  # too few scales for a fit: compare the masks instead
         fit_s = box_dimension(s, threshold=rule, scales=[1], fit_range="all")
         assert fit_w.tau == fit_s.tau and fit_w.density == fit_s.density
-    from fractalnb.boxcount import occupancy
+    from fractalnb.geometry import occupancy
     for rule in (("quantile", 0.5), ("mean_std", 0.0)):
         try:
             a = occupancy(w, rule)
@@ -213,8 +214,8 @@ def test_plot_helpers_for_null_models_and_dsi():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from fractalnb import fractals, plotting
-    from fractalnb.dsi import dsi_test
+    from fractalnb import geometry, plotting
+    from fractalnb.geometry import dsi_test
 
     w = np.random.default_rng(1).normal(size=(32, 32))
     rules = {"q0.9": ("quantile", 0.9)}
@@ -226,7 +227,7 @@ def test_plot_helpers_for_null_models_and_dsi():
         plotting.plot_null_comparison(null, {"other": 1.0})
     with pytest.raises(ValueError, match="columns"):
         plotting.plot_null_comparison(null.drop(columns="model"), {"q0.9": 1.0})
-    result = dsi_test(fractals.cantor_set(6).mask, dilation=3, fit_range="all")
+    result = dsi_test(geometry.cantor_set(6).mask, dilation=3, fit_range="all")
     axes = plotting.plot_dsi(result)
     assert len(axes) == 3
     ratios = axes[1].lines[0].get_ydata()

@@ -11,7 +11,7 @@ import torch  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fractalnb import box_counts, box_dimension, fractal_transform, fractals, plotting  # noqa: E402
+from fractalnb import box_counts, box_dimension, fractal_transform, geometry, plotting  # noqa: E402
 
 
 @settings(max_examples=30, deadline=None)
@@ -56,7 +56,7 @@ def test_finest_covering_scale_rejects_bad_input(mask, scales, message):
 
 
 def test_plot_helpers_draw_and_validate():
-    carpet = fractals.sierpinski_carpet(3).mask
+    carpet = geometry.sierpinski_carpet(3).mask
     ax = plotting.plot_segmentation(carpet, [1, 3, 9, 27])
     assert ax.get_xlabel() and ax.get_ylabel()
     ax = plotting.plot_box_cover(carpet, 3)

@@ -17,10 +17,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fractalnb import fractals
+from fractalnb import geometry
 from fractalnb import random_networks as rn
-from fractalnb.boxcount import fit_dimension
-from fractalnb.sphere import cap_grid, latlong_grid
+from fractalnb.geometry import fit_dimension
+from fractalnb.random_networks import cap_grid, latlong_grid
 
 SETTINGS = settings(deadline=None, max_examples=30, derandomize=True)
 NAMED = ["heaviside", "relu", "tanh", "logistic", "linear"]
@@ -278,14 +278,14 @@ def test_excursion_box_dimension_of_a_fractional_brownian_level_set():
     scales = [1, 2, 4, 8, 16, 32, 64, 128, 256]
     dims = []
     for seed in range(3):
-        surface = fractals.fractional_brownian_surface(1024, 0.5, seed=seed).values
+        surface = geometry.fractional_brownian_surface(1024, 0.5, seed=seed).values
         counts = rn.excursion_box_counts(surface[None], scales, level=0.0)[0]
         dims.append(fit_dimension(scales, counts, fit_range=(8, 128)).dimension)
     assert np.mean(dims) == pytest.approx(1.5, abs=0.12)
 
 
 def test_excursion_box_counts_match_the_engine_on_a_carpet():
-    carpet = fractals.sierpinski_carpet(4).mask
+    carpet = geometry.sierpinski_carpet(4).mask
     counts = rn.excursion_box_counts(carpet[None].astype(float), [3, 9, 27], level=0.5)[0]
     assert counts.tolist() == [512, 64, 8]      # 8^{4−k}: dimension ln 8 / ln 3
 

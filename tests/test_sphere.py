@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fractalnb import random_networks as rn
-from fractalnb import sphere as sp
 
 SETTINGS = settings(deadline=None, max_examples=25, derandomize=True)
 
@@ -33,7 +32,7 @@ def _rotation(a: float, b: float) -> np.ndarray:
 
 
 def test_latlong_grid_points_are_unit_vectors_with_poles():
-    g = sp.latlong_grid(19)
+    g = rn.latlong_grid(19)
     assert g.shape == (19, 36)
     np.testing.assert_allclose(np.linalg.norm(g.points, axis=-1), 1.0, atol=1e-15)
     np.testing.assert_allclose(g.points[0], np.broadcast_to([0, 0, 1.0], (36, 3)))
@@ -41,32 +40,32 @@ def test_latlong_grid_points_are_unit_vectors_with_poles():
 
 @pytest.mark.parametrize("n", [5, 33, 180])
 def test_latlong_area_weights_sum_to_four_pi(n):
-    assert sp.area_weights(sp.latlong_grid(n)).sum() == pytest.approx(4 * math.pi, abs=1e-12)
+    assert rn.area_weights(rn.latlong_grid(n)).sum() == pytest.approx(4 * math.pi, abs=1e-12)
 
 
 def test_area_weights_integrate_z_squared():
-    g = sp.latlong_grid(361)
+    g = rn.latlong_grid(361)
     z = g.points[..., 2]
-    assert float((sp.area_weights(g) * z**2).sum()) == pytest.approx(4 * math.pi / 3, rel=1e-4)
+    assert float((rn.area_weights(g) * z**2).sum()) == pytest.approx(4 * math.pi / 3, rel=1e-4)
 
 
 @pytest.mark.parametrize("n", [64, 256])
 def test_patch_area_weights_match_the_exact_area(n):
     h = 0.4
-    g = sp.latlong_patch(n, h)
+    g = rn.latlong_patch(n, h)
     d = g.rows_coord[1] - g.rows_coord[0]
     # each point owns a cell of side d: the rectangle grows by d/2 on each side
     exact = 2 * math.sin(h + d / 2) * n * d
-    assert sp.area_weights(g).sum() == pytest.approx(exact, rel=1e-4)
+    assert rn.area_weights(g).sum() == pytest.approx(exact, rel=1e-4)
 
 
 @pytest.mark.parametrize("projection", ["equidistant", "gnomonic"])
 def test_cap_area_converges_to_the_spherical_square(projection):
     # the sum over a disc of radius ρ in the chart → the cap area 2π (1 − cos ρ)
     rho = 0.3
-    g = sp.cap_grid(401, 0.4, center=(0.0, 1.0, 0.0), projection=projection)
-    inside = sp.geodesic_distance(g.points, np.array([0.0, 1.0, 0.0])) <= rho
-    area = float((sp.area_weights(g) * inside).sum())
+    g = rn.cap_grid(401, 0.4, center=(0.0, 1.0, 0.0), projection=projection)
+    inside = rn.geodesic_distance(g.points, np.array([0.0, 1.0, 0.0])) <= rho
+    area = float((rn.area_weights(g) * inside).sum())
     assert area == pytest.approx(2 * math.pi * (1 - math.cos(rho)), rel=5e-3)
 
 
@@ -74,9 +73,9 @@ def test_cap_area_converges_to_the_spherical_square(projection):
 @given(a=st.floats(-3, 3), b=st.floats(-3, 3))
 def test_cap_grid_is_centred_and_near_isometric(a, b):
     center = _rotation(a, b) @ np.array([0.0, 0.0, 1.0])
-    g = sp.cap_grid(33, 0.3, center=center)
+    g = rn.cap_grid(33, 0.3, center=center)
     np.testing.assert_allclose(g.points[16, 16], center, atol=1e-12)
-    step = sp.geodesic_distance(g.points[:, 1:], g.points[:, :-1])
+    step = rn.geodesic_distance(g.points[:, 1:], g.points[:, :-1])
     assert step.max() <= g.spacing * (1 + 1e-12)
     assert step.min() >= g.spacing / g.distortion * (1 - 1e-12)
 
@@ -87,24 +86,24 @@ def test_cap_grid_is_centred_and_near_isometric(a, b):
 
 @pytest.mark.parametrize("n", [91, 181])
 def test_equator_has_length_two_pi(n):
-    g = sp.latlong_grid(n)
-    assert sp.boundary_length(g.points[..., 2], g) == pytest.approx(2 * math.pi, abs=1e-3)
+    g = rn.latlong_grid(n)
+    assert rn.boundary_length(g.points[..., 2], g) == pytest.approx(2 * math.pi, abs=1e-3)
 
 
 @SETTINGS
 @given(a=st.floats(-3, 3), b=st.floats(-3, 3))
 def test_any_great_circle_has_length_two_pi(a, b):
-    g = sp.latlong_grid(121)
+    g = rn.latlong_grid(121)
     normal = _rotation(a, b) @ np.array([0.3, -0.2, 0.9])
-    length = sp.boundary_length(g.points @ normal, g)
+    length = rn.boundary_length(g.points @ normal, g)
     assert length == pytest.approx(2 * math.pi, rel=2e-3)
 
 
 @SETTINGS
 @given(theta=st.floats(0.15, math.pi - 0.15))
 def test_latitude_circle_has_length_two_pi_sin_theta(theta):
-    g = sp.latlong_grid(181)
-    length = sp.boundary_length(g.points[..., 2] - math.cos(theta), g)
+    g = rn.latlong_grid(181)
+    length = rn.boundary_length(g.points[..., 2] - math.cos(theta), g)
     assert length == pytest.approx(2 * math.pi * math.sin(theta), rel=2e-3, abs=2e-3)
 
 
@@ -112,8 +111,8 @@ def test_boundary_length_converges_at_second_order():
     theta = 1.0
     errors = []
     for n in (33, 65, 129, 257):
-        g = sp.latlong_grid(n)
-        errors.append(abs(sp.boundary_length(g.points[..., 2] - math.cos(theta), g)
+        g = rn.latlong_grid(n)
+        errors.append(abs(rn.boundary_length(g.points[..., 2] - math.cos(theta), g)
                           - 2 * math.pi * math.sin(theta)))
     # the order (slope of log error against log spacing) is 2, up to the grid's alignment
     order = -np.polyfit(np.log([33, 65, 129, 257]), np.log(errors), 1)[0]
@@ -126,9 +125,9 @@ def test_small_circle_on_a_cap_converges(projection):
     rho = 0.25
     errors = []
     for n in (32, 64, 128, 256):
-        g = sp.cap_grid(n, 0.4, center=(1.0, 1.0, 1.0), projection=projection)
+        g = rn.cap_grid(n, 0.4, center=(1.0, 1.0, 1.0), projection=projection)
         c = np.ones(3) / math.sqrt(3)
-        errors.append(abs(sp.boundary_length(g.points @ c - math.cos(rho), g)
+        errors.append(abs(rn.boundary_length(g.points @ c - math.cos(rho), g)
                           - 2 * math.pi * math.sin(rho)))
     assert errors[-1] < 1e-4
     assert errors[0] > errors[-1] * 10
@@ -136,33 +135,33 @@ def test_small_circle_on_a_cap_converges(projection):
 
 def test_small_circle_on_a_patch():
     rho = 0.2
-    g = sp.latlong_patch(200, 0.35)
-    length = sp.boundary_length(g.points @ np.array([1.0, 0, 0]) - math.cos(rho), g)
+    g = rn.latlong_patch(200, 0.35)
+    length = rn.boundary_length(g.points @ np.array([1.0, 0, 0]) - math.cos(rho), g)
     assert length == pytest.approx(2 * math.pi * math.sin(rho), rel=1e-3)
 
 
 def test_boundary_length_is_batched_and_accepts_torch():
-    g = sp.latlong_grid(61)
+    g = rn.latlong_grid(61)
     z = g.points[..., 2]
     batch = np.stack([z, z - 0.5, -z])
-    out = sp.boundary_length(torch.as_tensor(batch), g)
+    out = rn.boundary_length(torch.as_tensor(batch), g)
     assert out.shape == (3,)
-    np.testing.assert_allclose(out, [sp.boundary_length(f, g) for f in batch])
+    np.testing.assert_allclose(out, [rn.boundary_length(f, g) for f in batch])
     assert out[0] == pytest.approx(out[2])          # {f = 0} = {−f = 0}
 
 
 def test_no_curve_has_no_length():
-    g = sp.latlong_grid(31)
-    assert sp.boundary_length(g.points[..., 2] + 2.0, g) == 0.0
+    g = rn.latlong_grid(31)
+    assert rn.boundary_length(g.points[..., 2] + 2.0, g) == 0.0
 
 
 @SETTINGS
 @given(seed=st.integers(0, 10_000))
 def test_length_of_level_set_is_symmetric_under_negation(seed):
-    g = sp.latlong_grid(25)
+    g = rn.latlong_grid(25)
     f = np.random.default_rng(seed).standard_normal(g.shape)
     f[0], f[-1] = f[0, 0], f[-1, 0]                 # one value per pole
-    assert sp.boundary_length(f, g, 0.3) == pytest.approx(sp.boundary_length(-f, g, -0.3))
+    assert rn.boundary_length(f, g, 0.3) == pytest.approx(rn.boundary_length(-f, g, -0.3))
 
 
 # --------------------------------------------------------------------------------------
@@ -171,8 +170,8 @@ def test_length_of_level_set_is_symmetric_under_negation(seed):
 
 def test_spectrum_of_kappa_has_unit_variance_and_gradient_variance_kappa_prime():
     c = rn.limiting_spectrum("tanh", 2, 96)
-    assert sp.spectrum_variance(c) == pytest.approx(1.0, abs=1e-6)
-    assert sp.spectrum_gradient_variance(c) == pytest.approx(
+    assert rn.spectrum_variance(c) == pytest.approx(1.0, abs=1e-6)
+    assert rn.spectrum_gradient_variance(c) == pytest.approx(
         rn.kappa_prime_one("tanh") ** 2, rel=1e-4)
 
 
@@ -187,12 +186,12 @@ def test_heaviside_spectrum_decays_like_a_power():
 
 def test_sampled_isotropic_field_has_the_spectrum_variance():
     c = rn.limiting_spectrum("relu", 1, 32)
-    g = sp.latlong_grid(33)
-    f = sp.sample_isotropic_field(c, g, 64, seed=0)
-    w = sp.area_weights(g)
+    g = rn.latlong_grid(33)
+    f = rn.sample_isotropic_field(c, g, 64, seed=0)
+    w = rn.area_weights(g)
     variance = float((f**2 * w).sum(axis=(1, 2)).mean() / (4 * math.pi))
-    assert variance == pytest.approx(sp.spectrum_variance(c), rel=0.1)
-    again = sp.sample_isotropic_field(c, g, 2, seed=0, first=1)
+    assert variance == pytest.approx(rn.spectrum_variance(c), rel=0.1)
+    again = rn.sample_isotropic_field(c, g, 2, seed=0, first=1)
     np.testing.assert_allclose(again[0], f[1])
 
 
@@ -201,22 +200,22 @@ def test_sampled_isotropic_field_has_the_spectrum_variance():
 
 
 @pytest.mark.parametrize(("call", "match"), [
-    (lambda: sp.latlong_grid(2), "n_lat"),
-    (lambda: sp.latlong_grid(10, 3), "n_lon"),
-    (lambda: sp.latlong_grid(10.5), "n_lat"),
-    (lambda: sp.cap_grid(4, 0.1), "size"),
-    (lambda: sp.cap_grid(16, 1.0), "half_width"),
-    (lambda: sp.cap_grid(16, 0.1, projection="mercator"), "projection"),
-    (lambda: sp.cap_grid(16, 0.1, center=(0, 0, 0)), "center"),
-    (lambda: sp.latlong_patch(16, 0.0), "half_width"),
-    (lambda: sp.boundary_length(np.zeros((3, 3)), sp.latlong_grid(5)), "do not match"),
-    (lambda: sp.boundary_length(np.full((5, 8), np.nan), sp.latlong_grid(5)), "NaN"),
-    (lambda: sp.boundary_length(np.zeros((5, 8)), sp.latlong_grid(5), math.nan), "level"),
-    (lambda: sp.boundary_length(np.zeros((5, 8), bool), sp.latlong_grid(5)), "real"),
-    (lambda: sp.excursion_set(np.zeros(3), 0.0), "shape"),
-    (lambda: sp.angular_power_spectrum(lambda u: u, 0), "ell_max"),
-    (lambda: sp.spectrum_variance([1.0, -1.0]), "non-negative"),
-    (lambda: sp.sample_isotropic_field([1.0, 1.0], sp.cap_grid(8, 0.1)), "lat-long"),
+    (lambda: rn.latlong_grid(2), "n_lat"),
+    (lambda: rn.latlong_grid(10, 3), "n_lon"),
+    (lambda: rn.latlong_grid(10.5), "n_lat"),
+    (lambda: rn.cap_grid(4, 0.1), "size"),
+    (lambda: rn.cap_grid(16, 1.0), "half_width"),
+    (lambda: rn.cap_grid(16, 0.1, projection="mercator"), "projection"),
+    (lambda: rn.cap_grid(16, 0.1, center=(0, 0, 0)), "center"),
+    (lambda: rn.latlong_patch(16, 0.0), "half_width"),
+    (lambda: rn.boundary_length(np.zeros((3, 3)), rn.latlong_grid(5)), "do not match"),
+    (lambda: rn.boundary_length(np.full((5, 8), np.nan), rn.latlong_grid(5)), "NaN"),
+    (lambda: rn.boundary_length(np.zeros((5, 8)), rn.latlong_grid(5), math.nan), "level"),
+    (lambda: rn.boundary_length(np.zeros((5, 8), bool), rn.latlong_grid(5)), "real"),
+    (lambda: rn.excursion_set(np.zeros(3), 0.0), "shape"),
+    (lambda: rn.angular_power_spectrum(lambda u: u, 0), "ell_max"),
+    (lambda: rn.spectrum_variance([1.0, -1.0]), "non-negative"),
+    (lambda: rn.sample_isotropic_field([1.0, 1.0], rn.cap_grid(8, 0.1)), "lat-long"),
 ])
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
@@ -225,4 +224,4 @@ def test_bad_input_raises_value_error(call, match):
 
 def test_boundary_length_needs_a_grid():
     with pytest.raises(TypeError, match="grid"):
-        sp.boundary_length(np.zeros((5, 8)), np.zeros((5, 8, 3)))
+        rn.boundary_length(np.zeros((5, 8)), np.zeros((5, 8, 3)))

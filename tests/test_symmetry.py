@@ -28,9 +28,15 @@ from hypothesis import strategies as st
 from torch import nn
 
 from fractalnb import symmetry
-from fractalnb.boxcount import box_counts, box_dimension, dilation_scales, occupancy
-from fractalnb.models import build_model
-from fractalnb.transform import fractal_transform, unfold_conv
+from fractalnb.geometry import (
+    box_counts,
+    box_dimension,
+    dilation_scales,
+    fractal_transform,
+    occupancy,
+    unfold_conv,
+)
+from fractalnb.training import build_model
 
 SETTINGS = settings(deadline=None, max_examples=30, derandomize=True)
 FEW = settings(deadline=None, max_examples=10, derandomize=True)

@@ -1,4 +1,4 @@
-"""fractalnb.train: the training loop on a tiny synthetic task, checkpoints, and the cache."""
+"""fractalnb.training: the training loop on a tiny synthetic task, checkpoints, and the cache."""
 
 import json
 import math
@@ -8,11 +8,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from fractalnb import train
-from fractalnb.models import build_model
-from fractalnb.train import (
+from fractalnb import plotting, training
+from fractalnb.training import (
     RECIPES,
     TrainConfig,
+    build_model,
     evaluate,
     file_lock,
     load_state_dict,
@@ -192,7 +192,7 @@ def test_file_lock_creates_its_folder_and_is_released(tmp_path):
 
 
 def test_train_module_exports():
-    assert set(train.__all__) >= {"train_model", "trained_model", "evaluate", "RECIPES"}
+    assert set(training.__all__) >= {"train_model", "trained_model", "evaluate", "RECIPES"}
 
 
 def test_recipe_table_and_plot_history():
@@ -201,16 +201,16 @@ def test_recipe_table_and_plot_history():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table = train.recipe_table("full")
+    table = training.recipe_table("full")
     assert table.loc["resnet18", "width"] == 64 and table.loc["vgg16", "width"] == 64
     assert table.loc["custom_cnn", "width"] == 32
-    assert (train.recipe_table("quick")["width"] < table["width"]).all()
+    assert (training.recipe_table("quick")["width"] < table["width"]).all()
     torch.manual_seed(0)
     history = train_model(_mlp(), epochs=2, loaders=_loaders(), progress=False, device="cpu")
-    fig = train.plot_history({"mlp": history, "again": history}, title="t")
+    fig = plotting.plot_history({"mlp": history, "again": history}, title="t")
     assert [ax.get_ylabel() for ax in fig.axes] == ["cross-entropy (nats)", "accuracy (%)"]
     plt.close(fig)
     with pytest.raises(ValueError, match="histories"):
-        train.plot_history({})
+        plotting.plot_history({})
     with pytest.raises(ValueError, match="columns"):
-        train.plot_history({"x": history.drop(columns=["test_acc"])})
+        plotting.plot_history({"x": history.drop(columns=["test_acc"])})

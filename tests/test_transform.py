@@ -16,7 +16,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fractalnb.transform import (
+from fractalnb.geometry import (
     box_oscillation,
     box_sizes,
     coarse_shape,
@@ -314,8 +314,6 @@ def test_unfold_conv():
         (np.array(["a", "b"]), 1, "real numbers"),
         (np.zeros(4), 0, "r must be an integer >= 1"),
         (np.zeros(4), -2, "r must be an integer >= 1"),
-        (np.zeros(4), 2.5, "r must be an integer"),
-        (np.zeros(4), True, "r must be an integer"),
         (np.zeros((4, 6)), 7, "larger than the grid"),
         (np.zeros((4, 6)), (5, 7), "larger than the grid"),
         (np.zeros((4, 6)), (2, 2, 2), "rank 2"),
@@ -325,6 +323,12 @@ def test_unfold_conv():
 def test_bad_input_is_a_value_error_naming_the_problem(x, r, message):
     with pytest.raises(ValueError, match=message):
         fractal_transform(x, r)
+
+
+@pytest.mark.parametrize("r", [2.5, 2.0, True, "2", None])
+def test_a_box_side_of_the_wrong_type_is_a_type_error(r):
+    with pytest.raises(TypeError, match="r must be an integer, got"):
+        fractal_transform(np.zeros(4), r)
 
 
 def test_bad_reduce_and_bad_upsample_shapes():

@@ -30,7 +30,7 @@ quick profile's cheaper networks. Initialisations follow torchvision (He normal,
 Examples
 --------
 >>> import torch
->>> from fractalnb.models import build_model, parameter_count
+>>> from fractalnb.training import build_model, parameter_count
 >>> model = build_model("custom_cnn", width=8)
 >>> model(torch.zeros(2, 3, 32, 32)).shape
 torch.Size([2, 10])
@@ -50,16 +50,18 @@ from torchvision.models import vgg as tv_vgg
 from torchvision.models.resnet import BasicBlock, ResNet
 
 __all__ = [
-    "MODEL_NAMES",
     "STANDARD_WIDTHS",
+    "MODEL_NAMES",
+    "register_model",
     "build_model",
     "parameter_count",
     "parameter_table",
-    "register_model",
 ]
+
 
 STANDARD_WIDTHS: dict[str, int] = {"resnet18": 64, "vgg16": 64, "custom_cnn": 32}
 """First-stage channel count ``w`` of each model at its standard (paper) width."""
+
 
 _Builder = Callable[[int, int], nn.Module]
 
@@ -156,6 +158,8 @@ _BUILDERS: dict[str, _Builder] = {
     "vgg16": _vgg16,
     "custom_cnn": _custom_cnn,
 }
+
+
 MODEL_NAMES: tuple[str, ...] = ("resnet18", "vgg16", "custom_cnn")
 """The book's three CIFAR-10 models."""
 

@@ -1,37 +1,4 @@
-r"""Sets and surfaces with a known dimension, on the integer grid: the estimators' test cases.
-
-Every constructor returns a :class:`Fractal` (a boolean ``mask`` with its exact
-``dimension``, the construction's scale ratio ``dilation`` and ``level``) or, for the
-random surface, a :class:`Surface`. At level ``L`` a self-similar construction with ratio
-:math:`1/\lambda` fills a grid of side :math:`\lambda^L`; counted with boxes of side
-:math:`\lambda^k` (its :meth:`Fractal.matched_scales`) it gives :math:`N(\lambda^k) =
-m^{L-k}` exactly, :math:`m` the number of pieces, so the fitted dimension is
-:math:`\log m / \log \lambda` to rounding.
-
-=================================== ================= =====================================
-constructor                         dimension         grid
-=================================== ================= =====================================
-:func:`cantor_set`                  ln 2 / ln 3       :math:`3^L` (1-D)
-:func:`cantor_dust`                 d ln 2 / ln 3     :math:`(3^L)^d`, rank d = 1..4
-:func:`sierpinski_triangle`         ln 3 / ln 2       :math:`2^L \times 2^L`
-:func:`sierpinski_carpet`           ln 8 / ln 3       :math:`3^L \times 3^L`
-:func:`vicsek_fractal`              ln 5 / ln 3       :math:`3^L \times 3^L`
-:func:`menger_sponge`               ln 20 / ln 3      :math:`(3^L)^3`
-:func:`line`                        1                 ``size x size``
-:func:`filled_square`               2                 ``size x size``
-:func:`fractal_percolation`         ln(9p) / ln 3     :math:`3^L \times 3^L`, random
-:func:`fractional_brownian_surface` 3 - H             ``size x size`` surface, random
-=================================== ================= =====================================
-
-Examples
---------
->>> from fractalnb import fractals
->>> carpet = fractals.sierpinski_carpet(3)
->>> carpet.mask.shape, int(carpet.mask.sum()), round(carpet.dimension, 4)
-((27, 27), 512, 1.8928)
->>> carpet.matched_scales()
-array([ 1,  3,  9, 27])
-"""
+"""Analytic fractal sets with known dimension: the test sets of every estimator."""
 
 from __future__ import annotations
 
@@ -42,18 +9,17 @@ import numpy as np
 
 __all__ = [
     "Fractal",
-    "Surface",
-    "cantor_dust",
     "cantor_set",
+    "cantor_dust",
+    "sierpinski_triangle",
+    "sierpinski_carpet",
+    "vicsek_fractal",
+    "menger_sponge",
+    "line",
     "filled_square",
     "fractal_percolation",
-    "fractional_brownian_surface",
-    "line",
-    "menger_sponge",
-    "sierpinski_carpet",
-    "sierpinski_triangle",
-    "vicsek_fractal",
 ]
+
 
 _MAX_CELLS = 1 << 28  # refuse grids above 268 M points (about 256 MiB as booleans)
 
@@ -103,35 +69,6 @@ class Fractal:
     def __array__(self, dtype=None, copy=None):
         """Let ``numpy.asarray(fractal)`` give the mask."""
         return self.mask if dtype is None else self.mask.astype(dtype)
-
-
-@dataclass(frozen=True, eq=False)
-class Surface:
-    """A random surface :math:`z(i, j)` with a known (almost sure) dimension.
-
-    Attributes
-    ----------
-    name : str
-        What it is.
-    values : numpy.ndarray
-        ``float64`` heights, shape ``(size, size)`` (read-only).
-    dimension : float
-        The dimension of the graph of the limit surface, :math:`3 - H`.
-    hurst : float
-        The Hurst exponent :math:`H`.
-    """
-
-    name: str
-    values: np.ndarray = field(repr=False)
-    dimension: float
-    hurst: float
-
-    def __post_init__(self) -> None:
-        self.values.setflags(write=False)
-
-    def __array__(self, dtype=None, copy=None):
-        """Let ``numpy.asarray(surface)`` give the heights."""
-        return self.values if dtype is None else self.values.astype(dtype)
 
 
 def _check_level(level: object, name: str = "level", minimum: int = 0) -> int:
@@ -464,48 +401,3 @@ def fractal_percolation(level: int, keep: float, seed: int) -> Fractal:
         mask &= rng.random(mask.shape) < keep
     return Fractal(f"fractal percolation p={keep:g}, level {level}, seed {seed}", mask,
                    math.log(9 * keep) / math.log(3), "ln(9p) / ln 3", 3, level)  # fmt: skip
-
-
-def fractional_brownian_surface(size: int, hurst: float, seed: int) -> Surface:
-    """Synthesise a fractional Brownian surface (spectral method); its graph has dimension 3 - H.
-
-    Gaussian noise is shaped in Fourier space to the power spectrum
-    :math:`|k|^{-(2H + 2)}` on a grid twice as large, transformed back, and cropped to
-    ``size x size`` (the crop removes the periodicity of the FFT).
-
-    Parameters
-    ----------
-    size
-        Side of the surface, ``>= 8``.
-    hurst
-        Hurst exponent H in ``(0, 1)``.
-    seed
-        Seed of the random generator.
-
-    Returns
-    -------
-    Surface
-        Heights (zero mean, unit standard deviation), dimension :math:`3 - H`.
-
-    Examples
-    --------
-    >>> surface = fractional_brownian_surface(64, 0.5, seed=0)
-    >>> surface.values.shape, surface.dimension
-    ((64, 64), 2.5)
-    """
-    size = _check_level(size, "size", 8)
-    hurst = float(hurst)
-    if not (0.0 < hurst < 1.0):
-        raise ValueError(f"hurst must lie in (0, 1), got {hurst}")
-    _check_size(4 * size * size, "fractional_brownian_surface")
-    rng = np.random.default_rng(seed)
-    n = 2 * size
-    k = np.hypot(*np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij"))
-    k[0, 0] = 1.0
-    amplitude = k ** (-(hurst + 1.0))
-    amplitude[0, 0] = 0.0
-    noise = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
-    values = np.fft.ifft2(amplitude * noise).real[:size, :size]
-    values = (values - values.mean()) / values.std()
-    return Surface(f"fractional Brownian surface H={hurst:g}, {size}x{size}, seed {seed}",
-                   values, 3.0 - hurst, hurst)  # fmt: skip

@@ -31,7 +31,7 @@ formalisation* states and proves these properties; ``tests/test_transform.py`` c
 Examples
 --------
 >>> import numpy as np
->>> from fractalnb.transform import fractal_transform, upsample
+>>> from fractalnb.geometry import fractal_transform, upsample
 >>> w = np.arange(10.0).reshape(2, 5)
 >>> fractal_transform(w, 2)
 array([[12., 20., 13.]])
@@ -43,121 +43,40 @@ array([[3. , 3. , 5. , 5. , 6.5],
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Literal, TypeVar
 
 import numpy as np
 import torch
 
+from .._validate import as_tensor, back, integer
+
 __all__ = [
     "REDUCTIONS",
-    "box_oscillation",
-    "box_sizes",
     "coarse_shape",
+    "box_sizes",
     "fractal_transform",
-    "unfold_conv",
     "upsample",
+    "box_oscillation",
+    "unfold_conv",
 ]
 
+
 Reduce = Literal["sum", "mean", "max", "min", "any"]
+
+
 REDUCTIONS: tuple[str, ...] = ("sum", "mean", "max", "min", "any")
 """The box reductions understood by :func:`fractal_transform`."""
 
+
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
+
 
 MAX_RANK = 4
 """The largest tensor rank handled (a conv kernel ``(out, in, kh, kw)``)."""
 
+
 _SLICE_FACTOR_MAX = 8  # up to this factor an axis is reduced by strided slices, beyond by reshape
-
-# numpy dtypes that torch cannot compute with, converted exactly to int64
-_WIDEN_TO_INT64 = (np.uint16, np.uint32)
-
-
-# --------------------------------------------------------------------------------------
-# input checks shared by the engine (transform, boxcount, dsi)
-
-
-def _as_tensor(
-    x: object, name: str = "x", *, allow_bool: bool = True, check_finite: bool = True
-) -> tuple[torch.Tensor, bool]:
-    """Return ``(tensor, was_numpy)`` for a real array of rank 1-4, or raise naming the problem.
-
-    NumPy inputs are wrapped without a copy where torch supports their dtype.
-    """
-    if isinstance(x, torch.Tensor):
-        t, was_numpy = x.detach(), False
-        if t.is_complex():
-            raise ValueError(f"{name} must be real, got a complex tensor of dtype {t.dtype}")
-        if t.dtype in (torch.uint16, torch.uint32, torch.uint64):
-            t = t.to(torch.int64)
-    else:
-        if isinstance(x, (list, tuple)) or np.isscalar(x) or hasattr(x, "__array__"):
-            x = np.asarray(x)
-        if not isinstance(x, np.ndarray):
-            raise TypeError(
-                f"{name} must be a numpy array or a torch tensor, got {type(x).__name__}"
-            )
-        was_numpy = True
-        kind = x.dtype.kind
-        if kind == "c":
-            raise ValueError(f"{name} must be real, got a complex array of dtype {x.dtype}")
-        if kind not in "biuf":
-            raise ValueError(f"{name} must hold real numbers or booleans, got dtype {x.dtype}")
-        if x.dtype == np.uint64:
-            if x.size and x.max() > np.iinfo(np.int64).max:
-                raise ValueError(f"{name} holds uint64 values above 2**63 - 1; convert it first")
-            x = x.astype(np.int64)
-        elif x.dtype.type in _WIDEN_TO_INT64:
-            x = x.astype(np.int64)
-        elif kind == "f" and x.dtype.itemsize > 8:
-            raise ValueError(f"{name} has dtype {x.dtype}; use float64 or a smaller float")
-        if not x.dtype.isnative:
-            x = x.astype(x.dtype.newbyteorder("="))
-        with warnings.catch_warnings():
-            # read-only arrays (e.g. Fractal.mask) are fine: the engine never writes
-            # into its input, it reduces into fresh tensors
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            t = torch.from_numpy(x)
-    if t.ndim == 0:
-        raise ValueError(f"{name} must have rank 1 to {MAX_RANK}, got a scalar (rank 0)")
-    if t.ndim > MAX_RANK:
-        raise ValueError(
-            f"{name} must have rank 1 to {MAX_RANK}, got rank {t.ndim} (shape {tuple(t.shape)})"
-        )
-    if t.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(t.shape)})")
-    if t.dtype == torch.bool and not allow_bool:
-        raise ValueError(f"{name} must be real-valued, got a boolean array")
-    # a NaN or an infinity makes the sum non-finite (one cheap pass); only then, or when the
-    # sum overflows, is every entry checked
-    if check_finite and t.is_floating_point() and not bool(torch.isfinite(t.sum())):
-        finite = torch.isfinite(t)
-        if not bool(finite.all()):
-            nan = int(torch.isnan(t).sum())
-            inf = int(t.numel() - finite.sum()) - nan
-            raise ValueError(
-                f"{name} has non-finite entries ({nan} NaN, {inf} infinite) "
-                f"of {t.numel()}; remove or replace them first"
-            )
-    return t, was_numpy
-
-
-def _back(t: torch.Tensor, was_numpy: bool) -> np.ndarray | torch.Tensor:
-    return t.numpy() if was_numpy else t
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return value
 
 
 def _scale_tuple(r: int | Sequence[int], shape: Sequence[int], name: str = "r") -> tuple[int, ...]:
@@ -166,13 +85,13 @@ def _scale_tuple(r: int | Sequence[int], shape: Sequence[int], name: str = "r") 
     if isinstance(r, (tuple, list, np.ndarray, torch.Tensor)) and not (
         isinstance(r, (np.ndarray, torch.Tensor)) and r.ndim == 0
     ):
-        sides = [_check_int(v, f"{name}[{i}]", 1) for i, v in enumerate(list(r))]
+        sides = [integer(v, f"{name}[{i}]", 1) for i, v in enumerate(list(r))]
         if len(sides) != len(shape):
             raise ValueError(
                 f"{name} has {len(sides)} per-axis sides but the grid has rank {len(shape)}"
             )
     else:
-        side = _check_int(r.item() if isinstance(r, (np.ndarray, torch.Tensor)) else r, name, 1)
+        side = integer(r.item() if isinstance(r, (np.ndarray, torch.Tensor)) else r, name, 1)
         sides = [side] * len(shape)
     if all(s > n for s, n in zip(sides, shape)):
         raise ValueError(
@@ -187,10 +106,6 @@ def _check_reduce(reduce: str) -> str:
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
     return reduce
-
-
-# --------------------------------------------------------------------------------------
-# the box reduction, axis by axis
 
 
 def _neutral(op: str, dtype: torch.dtype) -> bool | int | float:
@@ -263,10 +178,6 @@ def _reduce_boxes(t: torch.Tensor, sides: Sequence[int], op: str) -> torch.Tenso
 def _axis_box_sizes(n: int, r: int) -> list[int]:
     m = -(-n // r)
     return [r] * (m - 1) + [n - (m - 1) * r]
-
-
-# --------------------------------------------------------------------------------------
-# public API
 
 
 def coarse_shape(shape: Sequence[int], r: int | Sequence[int]) -> tuple[int, ...]:
@@ -376,7 +287,7 @@ def fractal_transform(x: ArrayT, r: int | Sequence[int], reduce: Reduce = "sum")
     array([[ True, False]])
     """
     reduce = _check_reduce(reduce)
-    t, was_numpy = _as_tensor(x)
+    t, was_numpy = as_tensor(x)
     sides = _scale_tuple(r, t.shape)
     if reduce == "any":
         if t.dtype != torch.bool:
@@ -393,7 +304,7 @@ def fractal_transform(x: ArrayT, r: int | Sequence[int], reduce: Reduce = "sum")
             out = out / sizes.to(out.dtype)
     if out is t:  # r = 1 everywhere: return a copy, never a view of the input
         out = t.clone()
-    return _back(out, was_numpy)
+    return back(out, was_numpy)
 
 
 def upsample(
@@ -436,8 +347,8 @@ def upsample(
     array([3, 3, 7])
     """
     reduce = _check_reduce(reduce)
-    t, was_numpy = _as_tensor(y, "y")
-    shape = tuple(_check_int(n, "shape", 1) for n in shape)
+    t, was_numpy = as_tensor(y, "y")
+    shape = tuple(integer(n, "shape", 1) for n in shape)
     if len(shape) != t.ndim:
         raise ValueError(f"shape {shape} has rank {len(shape)} but y has rank {t.ndim}")
     sides = _scale_tuple(r, shape)
@@ -455,7 +366,7 @@ def upsample(
     for axis, (n, s) in enumerate(zip(shape, sides)):
         if s > 1:
             t = torch.repeat_interleave(t, s, dim=axis).narrow(axis, 0, n)
-    return _back(t.contiguous(), was_numpy)
+    return back(t.contiguous(), was_numpy)
 
 
 def box_oscillation(x: ArrayT, r: int | Sequence[int]) -> ArrayT:
@@ -484,7 +395,7 @@ def box_oscillation(x: ArrayT, r: int | Sequence[int]) -> ArrayT:
     >>> box_oscillation(np.array([0.0, 3.0, 1.0, 1.0, 7.0]), 2)
     array([3., 0., 0.])
     """
-    t, was_numpy = _as_tensor(x)
+    t, was_numpy = as_tensor(x)
     if t.dtype == torch.bool:
         t = t.to(torch.uint8)
     sides = _scale_tuple(r, t.shape)
@@ -492,7 +403,7 @@ def box_oscillation(x: ArrayT, r: int | Sequence[int]) -> ArrayT:
     bottom = _reduce_boxes(t, sides, "min")
     if not t.is_floating_point():
         top, bottom = top.to(torch.int64), bottom.to(torch.int64)
-    return _back(top - bottom, was_numpy)
+    return back(top - bottom, was_numpy)
 
 
 def unfold_conv(w: ArrayT) -> ArrayT:

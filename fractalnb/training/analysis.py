@@ -4,9 +4,9 @@ r"""The fractal analysis of a whole network: one row per parameter tensor.
 ``model.named_parameters()`` in order, one tensor at a time (so a large model never needs
 more than one extra tensor of memory, on the device where the tensor lives or on the
 ``device`` asked for), turns each tensor into a set with an occupancy rule
-(:func:`fractalnb.boxcount.occupancy`), counts boxes at the scales
+(:func:`fractalnb.geometry.occupancy`), counts boxes at the scales
 :math:`r_k = \lambda^k` and fits the box-counting dimension
-(:func:`fractalnb.boxcount.box_dimension`). The result is a :class:`pandas.DataFrame`
+(:func:`fractalnb.geometry.box_dimension`). The result is a :class:`pandas.DataFrame`
 with the name, layer kind, shape and size of every tensor, the rule and threshold used,
 :math:`D` with its confidence interval, :math:`R^2`, the degree of self-similarity and the
 DSI residual.
@@ -27,7 +27,7 @@ Examples
 --------
 >>> import torch
 >>> from torch import nn
->>> from fractalnb.analysis import analyze
+>>> from fractalnb.training import analyze
 >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
 <torch._C.Generator object at ...>
 >>> table = analyze(nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)))
@@ -37,54 +37,42 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib.ticker import MaxNLocator
 from torch import nn
 
-from ._progress import progress_bar
-from .boxcount import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_DILATION,
-    DEFAULT_RULE,
-    BoxDimension,
-    box_dimension,
-    occupancy_rule,
-)
-from .transform import unfold_conv
+from .._progress import progress_bar
+from ..geometry.boxcount import DEFAULT_DILATION, box_dimension
+from ..geometry.fit import DEFAULT_CONFIDENCE, BoxDimension
+from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy_rule
+from ..geometry.transform import unfold_conv
 
 __all__ = [
-    "COLUMNS",
-    "CONV_VIEWS",
     "LAYER_KINDS",
-    "against_null",
-    "analyze",
-    "architecture_summary",
-    "compare",
-    "dsi_residual",
+    "CONV_VIEWS",
+    "COLUMNS",
     "layer_kind",
-    "null_spread",
-    "plot_dimension_by_depth",
-    "plot_dimension_over_epochs",
-    "shuffled_copy",
-    "symmetry_checks",
+    "dsi_residual",
+    "analyze",
+    "compare",
     "weight_layers",
+    "architecture_summary",
 ]
 
 
 LAYER_KINDS: tuple[str, ...] = ("conv", "linear", "norm", "embedding", "other")
 """The kinds of layer a parameter tensor can belong to (see :func:`layer_kind`)."""
 
+
 CONV_VIEWS: tuple[str, ...] = ("unfold", "grid")
 """How a conv kernel ``(out, in, kh, kw)`` is seen: the matrix ``out × (in·kh·kw)``
-(:func:`fractalnb.transform.unfold_conv`, the default) or the 4-D grid itself."""
+(:func:`fractalnb.geometry.unfold_conv`, the default) or the 4-D grid itself."""
+
 
 COLUMNS: tuple[str, ...] = (
     "name", "module", "kind", "role", "depth", "layer_depth", "shape", "grid", "numel",
@@ -92,6 +80,7 @@ COLUMNS: tuple[str, ...] = (
     "dsi_residual", "n_fit", "r_min", "r_max", "note",
 )  # fmt: skip
 """The columns of :func:`analyze`'s table, in order."""
+
 
 _NORMS = (
     nn.modules.batchnorm._NormBase,
@@ -142,7 +131,7 @@ def dsi_residual(fit: BoxDimension) -> float:
     Parameters
     ----------
     fit
-        A result of :func:`fractalnb.boxcount.box_dimension`.
+        A result of :func:`fractalnb.geometry.box_dimension`.
 
     Returns
     -------
@@ -151,7 +140,7 @@ def dsi_residual(fit: BoxDimension) -> float:
     Examples
     --------
     >>> from fractalnb import fractals
-    >>> from fractalnb.boxcount import box_dimension
+    >>> from fractalnb.geometry import box_dimension
     >>> dsi_residual(box_dimension(fractals.sierpinski_triangle(7).mask))
     0.0
     """
@@ -213,13 +202,13 @@ def analyze(
         ``meta``. It is not modified.
     threshold
         Occupancy rule for :math:`A = \{|W| > \tau\}` (see
-        :func:`fractalnb.boxcount.occupancy_rule`): a number, ``("quantile", q)``,
+        :func:`fractalnb.geometry.occupancy_rule`): a number, ``("quantile", q)``,
         ``("mean_std", k)`` or a rule object; default
-        :data:`fractalnb.boxcount.DEFAULT_RULE` (:math:`\tau` = mean + 1 std of
+        :data:`fractalnb.geometry.DEFAULT_RULE` (:math:`\tau` = mean + 1 std of
         :math:`|W|`), applied to each tensor separately.
     mode
         ``"occupied"`` or ``"boundary"`` box counts (see
-        :func:`fractalnb.boxcount.box_counts`).
+        :func:`fractalnb.geometry.box_counts`).
     conv
         ``"unfold"`` (default): a conv kernel ``(out, in, kh, kw)`` is counted as the
         matrix ``out × (in·kh·kw)``; ``"grid"``: as the 4-D grid.
@@ -383,45 +372,6 @@ def compare(models: Mapping[Any, nn.Module], *, key: str = "model", **kwargs: An
     return pd.concat(frames, ignore_index=True)
 
 
-def shuffled_copy(model: nn.Module, *, seed: int = 0) -> nn.Module:
-    """Return a copy of ``model`` with the entries of every parameter tensor shuffled.
-
-    The shuffled null model: each tensor keeps its shape and its multiset of values (so
-    its density, its threshold and its count at the coarsest scale are unchanged) but loses
-    any spatial arrangement. Buffers (BatchNorm statistics) are copied unchanged.
-
-    Parameters
-    ----------
-    model
-        The network; not modified.
-    seed
-        Seeds the permutations.
-
-    Returns
-    -------
-    torch.nn.Module
-        A deep copy with shuffled parameters.
-
-    Examples
-    --------
-    >>> layer = nn.Linear(3, 2)
-    >>> twin = shuffled_copy(layer, seed=1)
-    >>> bool(torch.equal(twin.weight.flatten().sort().values, layer.weight.flatten().sort().values))
-    True
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    twin = copy.deepcopy(model)
-    generator = torch.Generator().manual_seed(int(seed))
-    with torch.no_grad():
-        for param in twin.parameters():
-            order = torch.randperm(param.numel(), generator=generator).to(param.device)
-            param.copy_(param.reshape(-1)[order].reshape(param.shape))
-    return twin
-
-
 def weight_layers(table: pd.DataFrame) -> pd.DataFrame:
     """Select the rows of conv and linear weights (the layers of "D by depth").
 
@@ -445,277 +395,6 @@ def weight_layers(table: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"table lacks the columns {sorted(missing)}: pass analyze()'s result")
     chosen = table["kind"].isin(("conv", "linear")) & (table["role"] == "weight")
     return table[chosen].reset_index(drop=True)
-
-
-def plot_dimension_by_depth(
-    table: pd.DataFrame,
-    *,
-    hue: str | None = None,
-    ax: plt.Axes | None = None,
-    band: pd.DataFrame | None = None,
-    title: str | None = None,
-) -> plt.Axes:
-    """Plot the dimension of each conv/linear weight against its depth, with its CI.
-
-    Parameters
-    ----------
-    table
-        A result of :func:`analyze` or :func:`compare` (only conv/linear weights are drawn).
-    hue
-        Column separating several series (e.g. ``"model"`` or ``"state"``); one series
-        when ``None``.
-    ax
-        Axes to draw on; a new figure when ``None``.
-    band
-        Optional table with columns ``layer_depth``, ``low``, ``high``: drawn as a grey
-        band (e.g. the spread of a null model).
-    title
-        Axes title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> ax = plot_dimension_by_depth(analyze(nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 8))))
-    >>> ax.get_xlabel()
-    'depth (conv/linear layer index)'
-    """
-    rows = weight_layers(table)
-    if rows.empty:
-        raise ValueError("table has no conv/linear weight rows to plot")
-    if hue is not None and hue not in rows.columns:
-        raise ValueError(f"hue {hue!r} is not a column of table")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.8))
-    if band is not None:
-        ax.fill_between(band["layer_depth"], band["low"], band["high"], color="0.8",
-                        label="null spread", zorder=0)
-    groups = [(None, rows)] if hue is None else list(rows.groupby(hue, sort=False))
-    for label, group in groups:
-        ok = group.dropna(subset=["dimension"])
-        err = np.vstack([ok["dimension"] - ok["ci_low"], ok["ci_high"] - ok["dimension"]])
-        ax.errorbar(ok["layer_depth"], ok["dimension"], yerr=err, marker="o", ms=4,
-                    capsize=2, lw=1.2, label=None if label is None else str(label))
-    ax.set_xlabel("depth (conv/linear layer index)")
-    ax.set_ylabel("box-counting dimension D")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if hue is not None or band is not None:
-        ax.legend(fontsize="small", title=hue, loc="lower left")
-    if title:
-        ax.set_title(title)
-    return ax
-
-
-def null_spread(model: nn.Module, *, n: int = 3, seed: int = 0, **kwargs: Any) -> pd.DataFrame:
-    """Measure the shuffled null model ``n`` times: the spread of D per conv/linear weight.
-
-    Parameters
-    ----------
-    model
-        The network whose tensors are shuffled (:func:`shuffled_copy`, seeds
-        ``seed, seed + 1, …``).
-    n
-        Number of shuffles, at least 1.
-    seed
-        First seed.
-    **kwargs
-        Passed to :func:`analyze`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per conv/linear weight: ``name``, ``layer_depth``, ``null_mean``,
-        ``null_low`` and ``null_high`` (smallest and largest D over the shuffles),
-        ``null_ci_low`` / ``null_ci_high`` (widest fit interval over the shuffles) and
-        ``n_null``.
-
-    Examples
-    --------
-    >>> spread = null_spread(nn.Linear(64, 64), n=2)
-    >>> spread[["name", "n_null"]].to_dict("records")
-    [{'name': 'weight', 'n_null': 2}]
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    shuffles = {k: shuffled_copy(model, seed=int(seed) + k) for k in range(int(n))}
-    table = weight_layers(compare(shuffles, key="shuffle", **kwargs))
-    grouped = table.groupby(["name", "layer_depth"], sort=False)
-    out = grouped.agg(null_mean=("dimension", "mean"), null_low=("dimension", "min"),
-                      null_high=("dimension", "max"), null_ci_low=("ci_low", "min"),
-                      null_ci_high=("ci_high", "max"),
-                      n_null=("dimension", "count")).reset_index()
-    return out
-
-
-def against_null(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
-    """Put each conv/linear weight's D beside its shuffled null and say if they differ.
-
-    Parameters
-    ----------
-    table
-        A result of :func:`analyze` for the model.
-    spread
-        :func:`null_spread` of the same model.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The weight rows of ``table`` with the null columns added and two verdicts:
-        ``outside_null`` (D outside the range of the shuffles) and ``separated`` (the fit
-        interval of D does not overlap the widest fit interval of the shuffles: the
-        stricter test).
-
-    Examples
-    --------
-    >>> layer = nn.Linear(64, 64)
-    >>> verdict = against_null(analyze(layer), null_spread(layer, n=2))
-    >>> bool(verdict["separated"].iloc[0])
-    False
-    """
-    needed = {"name", "null_low", "null_high", "null_ci_low", "null_ci_high"}
-    missing = needed - set(getattr(spread, "columns", ()))
-    if missing:
-        raise ValueError(f"spread lacks the columns {sorted(missing)}: pass null_spread()")
-    rows = weight_layers(table).merge(spread.drop(columns=["layer_depth"]), on="name",
-                                      how="left", validate="one_to_one")
-    d = rows["dimension"]
-    rows["outside_null"] = (d < rows["null_low"]) | (d > rows["null_high"])
-    rows["separated"] = (rows["ci_high"] < rows["null_ci_low"]) | (
-        rows["ci_low"] > rows["null_ci_high"])
-    return rows
-
-
-def plot_dimension_over_epochs(
-    table: pd.DataFrame,
-    *,
-    layers: Sequence[str] | None = None,
-    key: str = "epoch",
-    ax: plt.Axes | None = None,
-    title: str | None = None,
-) -> plt.Axes:
-    """Plot D of chosen conv/linear weights against the training epoch, with CI bands.
-
-    Parameters
-    ----------
-    table
-        A result of :func:`compare` over checkpoints, labelled by ``key``.
-    layers
-        Names of the tensors to draw; every conv/linear weight when ``None``.
-    key
-        The epoch column.
-    ax
-        Axes to draw on; a new figure when ``None``.
-    title
-        Axes title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> nets = {0: nn.Linear(64, 64), 1: nn.Linear(64, 64)}
-    >>> ax = plot_dimension_over_epochs(compare(nets, key="epoch"))
-    """
-    if key not in getattr(table, "columns", ()):
-        raise ValueError(f"table has no column {key!r}: pass compare(..., key={key!r})")
-    rows = weight_layers(table)
-    names = list(dict.fromkeys(rows["name"])) if layers is None else list(layers)
-    unknown = sorted(set(names) - set(rows["name"]))
-    if unknown:
-        raise ValueError(f"layers {unknown} are not conv/linear weights of the table")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.8))
-    for name in names:
-        one = rows[rows["name"] == name].sort_values(key)
-        line = ax.plot(one[key], one["dimension"], marker="o", ms=3, label=name)[0]
-        ax.fill_between(one[key], one["ci_low"], one["ci_high"], color=line.get_color(),
-                        alpha=0.15, lw=0)
-    ax.set_xlabel(key)
-    ax.set_ylabel("box-counting dimension D")
-    ax.legend(fontsize="small")
-    if title:
-        ax.set_title(title)
-    return ax
-
-
-def symmetry_checks(
-    model: nn.Module,
-    transforms: Mapping[str, nn.Module],
-    inputs: torch.Tensor,
-    **kwargs: Any,
-) -> pd.DataFrame:
-    """Check function-preserving transformations of a model: outputs and fractal quantities.
-
-    For each transformed copy (e.g. from :func:`fractalnb.symmetry.permute_neurons` or
-    :func:`fractalnb.symmetry.rescale_neurons`) the largest change of the outputs on
-    ``inputs`` is measured (:func:`fractalnb.symmetry.function_distance`) and every tensor
-    that changed is analysed before and after.
-
-    Parameters
-    ----------
-    model
-        The original network.
-    transforms
-        Label → transformed copy of ``model``.
-    inputs
-        A batch of inputs.
-    **kwargs
-        Passed to :func:`analyze`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (transformation, changed tensor): ``transform``, ``function_change``
-        (max absolute change of the logits), ``logit_scale`` (max absolute logit of the
-        original), ``name``, ``density_before``/``_after``, ``tau_before``/``_after``,
-        ``D_before``/``_after`` and ``ci_half_width`` (before).
-
-    Examples
-    --------
-    >>> from fractalnb import symmetry
-    >>> mlp = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
-    >>> twin = symmetry.permute_neurons(mlp, "0", symmetry.random_permutation(32, seed=0))
-    >>> table = symmetry_checks(mlp, {"permute": twin}, torch.randn(8, 16))
-    >>> table["name"].tolist()
-    ['0.weight', '0.bias', '2.weight']
-    """
-    from .symmetry import function_distance
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(transforms, Mapping) or not transforms:
-        raise ValueError("transforms must be a non-empty mapping label -> nn.Module")
-    before = analyze(model, **kwargs).set_index("name")
-    original = dict(model.named_parameters())
-    with torch.no_grad():
-        was_training = model.training
-        model.eval()
-        scale = float(model(inputs).abs().max())
-        model.train(was_training)
-    rows = []
-    for label, twin in transforms.items():
-        if not isinstance(twin, nn.Module):
-            raise TypeError(f"transforms[{label!r}] is not an nn.Module")
-        change = function_distance(model, twin, inputs)
-        after = analyze(twin, **kwargs).set_index("name")
-        for name, param in twin.named_parameters():
-            if name not in original:
-                raise ValueError(f"transforms[{label!r}] has a parameter {name!r} the model "
-                                 "lacks: not a copy of the same architecture")
-            if torch.equal(param.detach(), original[name].detach()):
-                continue
-            b, a = before.loc[name], after.loc[name]
-            rows.append({
-                "transform": label, "function_change": change, "logit_scale": scale,
-                "name": name, "density_before": b["density"], "density_after": a["density"],
-                "tau_before": b["tau"], "tau_after": a["tau"], "D_before": b["dimension"],
-                "D_after": a["dimension"],
-                "ci_half_width": (b["ci_high"] - b["ci_low"]) / 2,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
 
 
 def architecture_summary(

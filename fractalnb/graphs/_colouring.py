@@ -1,6 +1,6 @@
 """Compiled kernels of the greedy-colouring box covering (Song et al. 2007).
 
-:mod:`fractalnb.graph_boxcover` calls these; they are not part of the public API.
+:mod:`fractalnb.graphs.boxcover` calls these; they are not part of the public API.
 
 Nodes are visited in a given processing order. At each box size ``s``, node ``i`` takes
 the smallest colour ``c`` such that every earlier node of colour ``c`` lies within
@@ -20,7 +20,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["greedy_colour_graph", "greedy_colour_metric"]
+__all__ = [
+    "greedy_colour_graph",
+    "greedy_colour_metric",
+]
 
 
 @numba.njit(cache=True, nogil=True)

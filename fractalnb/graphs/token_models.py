@@ -1,6 +1,6 @@
 """Small token models for 32×32 CIFAR-10 images: a Vision Transformer and an MLP-Mixer.
 
-Part V compares the feature networks of three families: CNNs (:mod:`fractalnb.models`),
+Part V compares the feature networks of three families: CNNs (:mod:`fractalnb.training.models`),
 attention models and MLP models. This module builds small members of the latter two from
 `timm`'s reference implementations (no pretrained weights, nothing is downloaded):
 
@@ -13,12 +13,12 @@ attention models and MLP models. This module builds small members of the latter 
     mixer blocks of width ``width``.
 
 Both expose their blocks as ``model.blocks``, whose outputs ``(B, tokens, width)`` are
-the layers analysed by :func:`fractalnb.feature_networks.default_layers`.
+the layers analysed by :func:`fractalnb.graphs.default_layers`.
 
 Examples
 --------
 >>> import torch
->>> from fractalnb.token_models import build_token_model
+>>> from fractalnb.graphs import build_token_model
 >>> model = build_token_model("vit", width=32, depth=2)
 >>> model(torch.zeros(2, 3, 32, 32)).shape
 torch.Size([2, 10])
@@ -28,7 +28,11 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["TOKEN_MODELS", "build_token_model"]
+__all__ = [
+    "TOKEN_MODELS",
+    "build_token_model",
+]
+
 
 TOKEN_MODELS = ("vit", "mixer")
 """Names accepted by :func:`build_token_model`."""

@@ -26,7 +26,7 @@ a function of the density alone. :func:`null_dimensions` samples both null model
 Examples
 --------
 >>> import numpy as np
->>> from fractalnb.null_models import expected_counts_shuffled, shuffle_entries
+>>> from fractalnb.geometry import expected_counts_shuffled, shuffle_entries
 >>> w = np.arange(6.0).reshape(2, 3)
 >>> np.sort(shuffle_entries(w, seed=0).ravel())
 array([0., 1., 2., 3., 4., 5.])
@@ -36,25 +36,34 @@ array([16.,  4.,  1.])
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
-from ._progress import progress_bar
-from .boxcount import BoxDimension, box_dimension
+from .._progress import progress_bar
+from ..training.analysis import compare, weight_layers
+from .boxcount import box_dimension
+from .fit import BoxDimension
 from .transform import box_sizes
 
 __all__ = [
     "NULL_MODELS",
-    "compare_to_null",
-    "expected_counts_shuffled",
-    "gaussian_like",
-    "null_dimensions",
     "shuffle_entries",
+    "gaussian_like",
+    "expected_counts_shuffled",
+    "null_dimensions",
+    "compare_to_null",
+    "shuffled_copy",
+    "null_spread",
+    "against_null",
 ]
+
 
 NULL_MODELS: tuple[str, ...] = ("shuffled", "gaussian")
 """The null models :func:`null_dimensions` knows."""
@@ -191,7 +200,7 @@ def expected_counts_shuffled(
 
     This is the mean box count over all arrangements of :math:`K` = ``occupied`` points on
     the grid (equivalently: over uniform shuffles of any mask with :math:`K` points),
-    with the boxes of :func:`fractalnb.boxcount.box_counts` (aligned at the origin,
+    with the boxes of :func:`fractalnb.geometry.box_counts` (aligned at the origin,
     partial boxes kept). A box of :math:`m` grid points is empty with probability
     :math:`\binom{n-m}{K}/\binom{n}{K}` and full with probability
     :math:`\binom{n-m}{K-m}/\binom{n}{K}`.
@@ -272,7 +281,7 @@ def null_dimensions(
 
     Sample ``s`` of model ``"shuffled"`` is :func:`shuffle_entries` ``(x, seed + s)``, of
     ``"gaussian"`` :func:`gaussian_like` ``(x, seed + s)``; each is segmented by every rule
-    and measured by :func:`fractalnb.boxcount.box_dimension` with the same ``mode``,
+    and measured by :func:`fractalnb.geometry.box_dimension` with the same ``mode``,
     ``scales`` and ``fit_range`` as the observation should be.
 
     Parameters
@@ -280,7 +289,7 @@ def null_dimensions(
     x
         The observed real array (the weights).
     thresholds
-        Label → occupancy rule (anything :func:`fractalnb.boxcount.occupancy_rule` reads).
+        Label → occupancy rule (anything :func:`fractalnb.geometry.occupancy_rule` reads).
     n_samples
         Samples per null model, >= 2.
     models
@@ -288,7 +297,7 @@ def null_dimensions(
     seed
         First seed.
     mode, scales, fit_range
-        Passed to :func:`fractalnb.boxcount.box_dimension`.
+        Passed to :func:`fractalnb.geometry.box_dimension`.
     progress
         Show a progress bar.
 
@@ -302,7 +311,7 @@ def null_dimensions(
     ------
     ValueError
         For an unknown model, ``n_samples < 2``, no rules, or any error of
-        :func:`~fractalnb.boxcount.box_dimension` (e.g. a rule leaving :math:`A` empty).
+        :func:`~fractalnb.geometry.box_dimension` (e.g. a rule leaving :math:`A` empty).
 
     Examples
     --------
@@ -352,7 +361,7 @@ def compare_to_null(
     Parameters
     ----------
     observed
-        Rule label → the :class:`~fractalnb.boxcount.BoxDimension` of the real weights
+        Rule label → the :class:`~fractalnb.geometry.BoxDimension` of the real weights
         (labels as in ``null``).
     null
         The output of :func:`null_dimensions`.
@@ -374,7 +383,7 @@ def compare_to_null(
     Examples
     --------
     >>> import numpy as np
-    >>> from fractalnb.boxcount import box_dimension
+    >>> from fractalnb.geometry import box_dimension
     >>> w = np.random.default_rng(0).standard_t(3, size=(64, 64))
     >>> rules = {"q0.9": ("quantile", 0.9)}
     >>> null = null_dimensions(w, rules, 3, progress=False)
@@ -409,3 +418,121 @@ def compare_to_null(
                 "density_null": float(group["density"].mean()),
             })
     return pd.DataFrame(rows)
+
+
+def shuffled_copy(model: nn.Module, *, seed: int = 0) -> nn.Module:
+    """Return a copy of ``model`` with the entries of every parameter tensor shuffled.
+
+    The shuffled null model: each tensor keeps its shape and its multiset of values (so
+    its density, its threshold and its count at the coarsest scale are unchanged) but loses
+    any spatial arrangement. Buffers (BatchNorm statistics) are copied unchanged.
+
+    Parameters
+    ----------
+    model
+        The network; not modified.
+    seed
+        Seeds the permutations.
+
+    Returns
+    -------
+    torch.nn.Module
+        A deep copy with shuffled parameters.
+
+    Examples
+    --------
+    >>> layer = nn.Linear(3, 2)
+    >>> twin = shuffled_copy(layer, seed=1)
+    >>> bool(torch.equal(twin.weight.flatten().sort().values, layer.weight.flatten().sort().values))
+    True
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    twin = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for param in twin.parameters():
+            order = torch.randperm(param.numel(), generator=generator).to(param.device)
+            param.copy_(param.reshape(-1)[order].reshape(param.shape))
+    return twin
+
+
+def null_spread(model: nn.Module, *, n: int = 3, seed: int = 0, **kwargs: Any) -> pd.DataFrame:
+    """Measure the shuffled null model ``n`` times: the spread of D per conv/linear weight.
+
+    Parameters
+    ----------
+    model
+        The network whose tensors are shuffled (:func:`shuffled_copy`, seeds
+        ``seed, seed + 1, …``).
+    n
+        Number of shuffles, at least 1.
+    seed
+        First seed.
+    **kwargs
+        Passed to :func:`analyze`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per conv/linear weight: ``name``, ``layer_depth``, ``null_mean``,
+        ``null_low`` and ``null_high`` (smallest and largest D over the shuffles),
+        ``null_ci_low`` / ``null_ci_high`` (widest fit interval over the shuffles) and
+        ``n_null``.
+
+    Examples
+    --------
+    >>> spread = null_spread(nn.Linear(64, 64), n=2)
+    >>> spread[["name", "n_null"]].to_dict("records")
+    [{'name': 'weight', 'n_null': 2}]
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    shuffles = {k: shuffled_copy(model, seed=int(seed) + k) for k in range(int(n))}
+    table = weight_layers(compare(shuffles, key="shuffle", **kwargs))
+    grouped = table.groupby(["name", "layer_depth"], sort=False)
+    out = grouped.agg(null_mean=("dimension", "mean"), null_low=("dimension", "min"),
+                      null_high=("dimension", "max"), null_ci_low=("ci_low", "min"),
+                      null_ci_high=("ci_high", "max"),
+                      n_null=("dimension", "count")).reset_index()
+    return out
+
+
+def against_null(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
+    """Put each conv/linear weight's D beside its shuffled null and say if they differ.
+
+    Parameters
+    ----------
+    table
+        A result of :func:`analyze` for the model.
+    spread
+        :func:`null_spread` of the same model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The weight rows of ``table`` with the null columns added and two verdicts:
+        ``outside_null`` (D outside the range of the shuffles) and ``separated`` (the fit
+        interval of D does not overlap the widest fit interval of the shuffles: the
+        stricter test).
+
+    Examples
+    --------
+    >>> layer = nn.Linear(64, 64)
+    >>> verdict = against_null(analyze(layer), null_spread(layer, n=2))
+    >>> bool(verdict["separated"].iloc[0])
+    False
+    """
+    needed = {"name", "null_low", "null_high", "null_ci_low", "null_ci_high"}
+    missing = needed - set(getattr(spread, "columns", ()))
+    if missing:
+        raise ValueError(f"spread lacks the columns {sorted(missing)}: pass null_spread()")
+    rows = weight_layers(table).merge(spread.drop(columns=["layer_depth"]), on="name",
+                                      how="left", validate="one_to_one")
+    d = rows["dimension"]
+    rows["outside_null"] = (d < rows["null_low"]) | (d > rows["null_high"])
+    rows["separated"] = (rows["ci_high"] < rows["null_ci_low"]) | (
+        rows["ci_low"] > rows["null_ci_high"])
+    return rows

@@ -27,73 +27,84 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
 
-from .paths import data_dir, repo_root
+from ..paths import data_dir, repo_root
 
 __all__ = [
-    "CIFAR10_CLASSES",
-    "CIFAR10_MEAN",
-    "CIFAR10_STD",
-    "SAMPLE_CONTENT_SHA256",
+    "VARIANTS",
+    "VARIANT_ENV",
     "SAMPLE_ENV",
     "SAMPLE_FILENAME",
     "SAMPLE_FILE_SHA256",
-    "VARIANTS",
-    "VARIANT_ENV",
-    "CIFAR10Arrays",
+    "SAMPLE_CONTENT_SHA256",
+    "CIFAR10_CLASSES",
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
     "CIFAR10ChecksumError",
-    "CIFAR10Tensors",
-    "augment_batch",
-    "cifar10_datasets",
-    "cifar10_loaders",
-    "find_sample_file",
-    "load_cifar10",
-    "sample_from_full",
-    "to_display",
+    "CIFAR10Arrays",
     "variant_from_env",
-    "write_sample",
+    "find_sample_file",
+    "sample_from_full",
+    "load_cifar10",
+    "to_display",
 ]
+
 
 VARIANTS = ("sample", "full")
 """The valid CIFAR-10 variants."""
 
+
 VARIANT_ENV = "FRACTALNB_CIFAR10"
 """Environment variable read by :func:`variant_from_env` (``sample`` or ``full``)."""
+
 
 SAMPLE_ENV = "FRACTALNB_CIFAR10_SAMPLE"
 """Environment variable giving the path of ``cifar10-sample.npz``."""
 
+
 SAMPLE_FILENAME = "cifar10-sample.npz"
 """File name of the CIFAR-10 sample (5,000 train / 1,000 test images)."""
+
+
 SAMPLE_FILE_SHA256 = "6be54dd6081083a07e384e2fce16cf3645d9d612807cbbeb2899d1278bfe3a75"
 """SHA-256 of the file ``cifar10-sample.npz``."""
+
+
 SAMPLE_CONTENT_SHA256 = "166cfe8e8a07a838114eff293d8a5bec51069d60c8cc3bc41d1e629e6ac911f9"
 """SHA-256 of the sample's arrays (x_train, y_train, x_test, y_test as C-ordered bytes)."""
+
+
 SAMPLE_PER_BATCH = 1000
 """Images taken from the start of each official batch."""
+
+
 _BATCH_SIZE = 10_000  # images per official batch
+
 
 CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )  # fmt: skip
+
+
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 """Per-channel mean of the full training set (pixels scaled to [0, 1])."""
+
+
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 """Per-channel standard deviation of the full training set."""
+
 
 _HOW_TO_GET = (
     "How to get the data: (a) point {env} at a copy of cifar10-sample.npz "
     "(this project's machines have it at ../shared/data/ beside the repository); or "
-    "(b) with internet access, call fractalnb.data.load_cifar10('full') once, which downloads "
+    "(b) with internet access, call fractalnb.training.load_cifar10('full') once, which downloads "
     "the official CIFAR-10 into {data_dir}; the sample is then derived from it; "
     "or (c) use variant='full' throughout."
 )
@@ -197,7 +208,7 @@ def find_sample_file() -> Path | None:
 
     Examples
     --------
-    >>> from fractalnb.data import find_sample_file
+    >>> from fractalnb.training import find_sample_file
     >>> path = find_sample_file()   # None when no sample is found
     >>> path is None or path.name == "cifar10-sample.npz"
     True
@@ -283,7 +294,7 @@ def sample_from_full(root: str | Path | None = None) -> CIFAR10Arrays:
 
     Examples
     --------
-    >>> from fractalnb.data import sample_from_full
+    >>> from fractalnb.training import sample_from_full
     >>> arrays = sample_from_full("~/data/cifar10")   # doctest: +SKIP
     >>> arrays.x_train.shape                         # doctest: +SKIP
     (5000, 32, 32, 3)
@@ -430,48 +441,6 @@ def load_cifar10(
     )
 
 
-def write_sample(path: str | Path, root: str | Path | None = None) -> Path:
-    """Write ``cifar10-sample.npz`` derived from the full dataset on disk.
-
-    Parameters
-    ----------
-    path
-        Destination file.
-    root
-        Folder holding ``cifar-10-batches-py``.
-
-    Returns
-    -------
-    pathlib.Path
-        The written file. Its arrays equal the reference sample (verified); the file's
-        own bytes may differ from the distributed copy (zip metadata).
-
-    Examples
-    --------
-    >>> from fractalnb.data import write_sample
-    >>> write_sample("cifar10-sample.npz", root="~/data/cifar10")   # doctest: +SKIP
-    PosixPath('cifar10-sample.npz')
-    """
-    arrays = sample_from_full(root)
-    path = Path(path)
-    np.savez(
-        path,
-        x_train=arrays.x_train,
-        y_train=arrays.y_train,
-        x_test=arrays.x_test,
-        y_test=arrays.y_test,
-        classes=np.array(arrays.classes),
-    )
-    return path
-
-
-def _normalise(images: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
-    return (x - mean) / std
-
-
 def to_display(images: torch.Tensor) -> np.ndarray:
     """Undo the normalisation of a batch for display, channels last, in [0, 1].
 
@@ -495,196 +464,3 @@ def to_display(images: torch.Tensor) -> np.ndarray:
     mean = torch.tensor(CIFAR10_MEAN, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR10_STD, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
-
-
-class CIFAR10Tensors(Dataset):
-    """CIFAR-10 as normalised ``float32`` tensors ``(3, 32, 32)`` with integer labels.
-
-    Parameters
-    ----------
-    images
-        ``uint8`` array ``(n, 32, 32, 3)``.
-    labels
-        ``int64`` array ``(n,)``.
-    normalize
-        Subtract :data:`CIFAR10_MEAN` and divide by :data:`CIFAR10_STD` (else scale to [0, 1]).
-    """
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, normalize: bool = True) -> None:
-        if images.ndim != 4 or images.shape[1:] != (32, 32, 3):
-            raise ValueError(f"images must have shape (n, 32, 32, 3), got {images.shape}")
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        if normalize:
-            self.images = _normalise(images)
-        else:
-            self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-            self.images = self.images.float().div_(255.0)
-        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-        self.normalized = normalize
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[index], self.labels[index]
-
-
-def cifar10_datasets(
-    variant: str, *, normalize: bool = True, **load_kwargs
-) -> tuple[CIFAR10Tensors, CIFAR10Tensors]:
-    """Return the training and test sets of a CIFAR-10 variant as torch datasets.
-
-    Parameters
-    ----------
-    variant
-        ``"sample"`` or ``"full"``.
-    normalize
-        Standardise each channel with :data:`CIFAR10_MEAN` / :data:`CIFAR10_STD`.
-    **load_kwargs
-        Passed to :func:`load_cifar10`.
-
-    Returns
-    -------
-    (CIFAR10Tensors, CIFAR10Tensors)
-        Training and test sets.
-
-    Examples
-    --------
-    >>> from fractalnb.data import cifar10_datasets
-    >>> train, test = cifar10_datasets("sample")   # doctest: +SKIP
-    >>> len(train), len(test)                      # doctest: +SKIP
-    (5000, 1000)
-    """
-    arrays = load_cifar10(variant, **load_kwargs)
-    return (
-        CIFAR10Tensors(arrays.x_train, arrays.y_train, normalize),
-        CIFAR10Tensors(arrays.x_test, arrays.y_test, normalize),
-    )
-
-
-def augment_batch(
-    images: torch.Tensor,
-    *,
-    padding: int = 4,
-    flip: bool = True,
-    fill: Sequence[float] | None = None,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Augment a whole batch the standard CIFAR way: random crop after padding, horizontal flip.
-
-    Equivalent to torchvision's ``RandomCrop(32, padding)`` and ``RandomHorizontalFlip()``
-    applied image by image, but vectorised over the batch.
-
-    Parameters
-    ----------
-    images
-        Batch ``(n, c, h, w)``.
-    padding
-        Pixels of padding on each side before the random crop (0 disables the crop).
-    flip
-        Flip each image left-right with probability 1/2.
-    fill
-        Per-channel value of the padding; black in normalised units
-        (``-mean / std``) by default, as torchvision pads before normalising.
-    generator
-        Random generator, for reproducible augmentation.
-
-    Returns
-    -------
-    torch.Tensor
-        Augmented batch, same shape as ``images``.
-
-    Examples
-    --------
-    >>> x = torch.zeros(8, 3, 32, 32)
-    >>> augment_batch(x, generator=torch.Generator().manual_seed(0)).shape
-    torch.Size([8, 3, 32, 32])
-    """
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (n, c, h, w), got {tuple(images.shape)}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
-    n, c, h, w = images.shape
-    out = images
-    if padding > 0:
-        if fill is None:
-            fill = [-m / s for m, s in zip(CIFAR10_MEAN, CIFAR10_STD)] if c == 3 else [0.0] * c
-        if len(fill) != c:
-            raise ValueError(f"fill has {len(fill)} values for {c} channels")
-        padded = torch.empty(n, c, h + 2 * padding, w + 2 * padding, dtype=images.dtype,
-                             device=images.device)
-        padded[:] = torch.as_tensor(fill, dtype=images.dtype, device=images.device).view(1, c, 1, 1)
-        padded[:, :, padding:padding + h, padding:padding + w] = images
-        dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(images.device)
-        dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(images.device)
-        rows = (dy[:, None] + torch.arange(h, device=images.device))[:, None, :, None]
-        cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, None, :]
-        batch = torch.arange(n, device=images.device)[:, None, None, None]
-        chan = torch.arange(c, device=images.device)[None, :, None, None]
-        out = padded[batch, chan, rows, cols]
-    if flip:
-        mask = (torch.rand(n, generator=generator) < 0.5).to(images.device)
-        out = torch.where(mask[:, None, None, None], out.flip(-1), out)
-    return out
-
-
-class _AugmentCollate:
-    def __init__(self, generator: torch.Generator) -> None:
-        self.generator = generator
-
-    def __call__(self, items):
-        images = torch.stack([item[0] for item in items])
-        labels = torch.stack([item[1] for item in items])
-        return augment_batch(images, generator=self.generator), labels
-
-
-def cifar10_loaders(
-    variant: str,
-    *,
-    batch_size: int = 128,
-    augment: bool = True,
-    seed: int = 0,
-    test_batch_size: int | None = None,
-    **load_kwargs,
-) -> tuple[DataLoader, DataLoader]:
-    """Return shuffled, augmented training batches and plain test batches of a CIFAR-10 variant.
-
-    Parameters
-    ----------
-    variant
-        ``"sample"`` or ``"full"``.
-    batch_size
-        Training batch size.
-    augment
-        Random crop (padding 4) and horizontal flip on training batches.
-    seed
-        Seeds the shuffling and the augmentation, so epochs are reproducible.
-    test_batch_size
-        Test batch size (``2 * batch_size`` by default).
-    **load_kwargs
-        Passed to :func:`load_cifar10`.
-
-    Returns
-    -------
-    (DataLoader, DataLoader)
-        Training and test loaders yielding ``(images, labels)``.
-
-    Examples
-    --------
-    >>> from fractalnb.data import cifar10_loaders
-    >>> train, test = cifar10_loaders("sample", batch_size=128, seed=0)   # doctest: +SKIP
-    >>> images, labels = next(iter(train))                              # doctest: +SKIP
-    >>> images.shape                                                    # doctest: +SKIP
-    torch.Size([128, 3, 32, 32])
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    train, test = cifar10_datasets(variant, **load_kwargs)
-    shuffle_gen = torch.Generator().manual_seed(seed)
-    collate = _AugmentCollate(torch.Generator().manual_seed(seed + 1)) if augment else None
-    train_loader = DataLoader(
-        train, batch_size=batch_size, shuffle=True, generator=shuffle_gen, collate_fn=collate
-    )
-    test_loader = DataLoader(test, batch_size=test_batch_size or 2 * batch_size, shuffle=False)
-    return train_loader, test_loader

@@ -37,7 +37,7 @@ A set *is DSI with factor* :math:`\lambda` (``DSIResult.is_dsi``) when
 Examples
 --------
 >>> from fractalnb import fractals
->>> from fractalnb.dsi import dsi_test
+>>> from fractalnb.geometry import dsi_test
 >>> result = dsi_test(fractals.cantor_set(9).mask, dilation=3)
 >>> result.ratio_residual < 1e-12, result.is_dsi
 (True, True)
@@ -52,35 +52,32 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .boxcount import (
-    DEFAULT_RULE,
-    _check_dilation,
-    _occupancy,
-    _ratio_residual,
-    box_counts,
-    default_fit_range,
-    dilation_scales,
-    fit_dimension,
-    occupancy_rule,
-)
-from .transform import _as_tensor, _check_int
+from .._validate import as_tensor, integer
+from .boxcount import _check_dilation, box_counts, dilation_scales
+from .fit import _ratio_residual, default_fit_range, fit_dimension
+from .occupancy_rules import DEFAULT_RULE, _occupancy, occupancy_rule
 
 __all__ = [
     "DEFAULT_DSI_TOLERANCE",
-    "DSIResult",
+    "MIN_CONCORDANCE",
+    "MIN_PERIODIC_AMPLITUDE",
+    "ratio_residual",
     "dense_scales",
+    "log_periodic_fit",
+    "log_periodic_concordance",
+    "DSIResult",
     "dsi_test",
     "estimate_dilation",
-    "log_periodic_concordance",
-    "log_periodic_fit",
-    "ratio_residual",
 ]
+
 
 DEFAULT_DSI_TOLERANCE = 0.02
 r"""Largest ratio residual :math:`\varepsilon_\rho` accepted (units of dimension)."""
 
+
 MIN_CONCORDANCE = 0.5
 r"""The concordance of :math:`e(r)` and :math:`e(\lambda r)` that makes a residual log-periodic."""
+
 
 MIN_PERIODIC_AMPLITUDE = 0.01
 """The residual's rms (log units) below which it counts as flat (no log-periodic part)."""
@@ -150,9 +147,9 @@ def dense_scales(r_min: int, r_max: int, points_per_period: int, dilation: int) 
     >>> dense_scales(1, 9, 4, 3)
     array([1, 2, 3, 4, 5, 7, 9])
     """
-    r_min = _check_int(r_min, "r_min", 1)
-    r_max = _check_int(r_max, "r_max", 1)
-    points_per_period = _check_int(points_per_period, "points_per_period", 2)
+    r_min = integer(r_min, "r_min", 1)
+    r_max = integer(r_max, "r_max", 1)
+    points_per_period = integer(points_per_period, "points_per_period", 2)
     dilation = _check_dilation(dilation)
     if r_max <= r_min:
         raise ValueError(f"r_max must exceed r_min, got r_min={r_min}, r_max={r_max}")
@@ -200,7 +197,7 @@ def log_periodic_fit(
     r = np.asarray(list(scales), dtype=np.float64)
     e = np.asarray(list(residuals), dtype=np.float64)
     dilation = _check_dilation(dilation)
-    harmonics = _check_int(harmonics, "harmonics", 1)
+    harmonics = integer(harmonics, "harmonics", 1)
     if r.shape != e.shape or r.ndim != 1:
         raise ValueError(
             f"scales and residuals must be 1-D of equal length, got {r.shape}, {e.shape}"
@@ -362,7 +359,7 @@ class DSIResult:
 
 
 def _segment(x: object, threshold: object) -> torch.Tensor:
-    t, _ = _as_tensor(x)
+    t, _ = as_tensor(x)
     if t.dtype == torch.bool:
         if threshold is not None:
             raise ValueError("x is a boolean mask (its own occupied set); threshold must be None")
@@ -389,7 +386,7 @@ def dsi_test(
     ----------
     x
         A boolean mask, or a real array / tensor of rank 1 to 4 segmented by ``threshold``
-        (as in :func:`fractalnb.boxcount.box_dimension`).
+        (as in :func:`fractalnb.geometry.box_dimension`).
     dilation
         :math:`\lambda`, integer ``>= 2``.
     threshold
@@ -397,7 +394,7 @@ def dsi_test(
     mode
         ``"occupied"`` or ``"boundary"``.
     fit_range
-        ``None`` (the default fit range of :func:`fractalnb.boxcount.default_fit_range`
+        ``None`` (the default fit range of :func:`fractalnb.geometry.default_fit_range`
         for the scales :math:`\lambda^k`), ``"all"``, or inclusive ``(r_min, r_max)``.
     points_per_period
         Dense scales per factor :math:`\lambda` for the log-periodic residual.
@@ -438,7 +435,7 @@ def dsi_test(
         lo, hi = int(powers[0]), int(powers[-1])
     else:
         try:
-            lo, hi = (_check_int(v, "fit_range", 1) for v in fit_range)  # type: ignore[union-attr]
+            lo, hi = (integer(v, "fit_range", 1) for v in fit_range)  # type: ignore[union-attr]
         except TypeError as error:
             raise ValueError(
                 f"fit_range must be None, 'all' or (r_min, r_max), got {fit_range!r}"

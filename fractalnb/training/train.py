@@ -1,0 +1,326 @@
+"""One training loop for every CIFAR-10 model in the book, and a disk cache of trained models.
+
+:func:`train_model` trains any classifier on CIFAR-10 the standard way: random crop
+(4 pixels of padding) and horizontal flip, cross-entropy, SGD with momentum (or AdamW)
+and a cosine learning-rate schedule :cite:p:`loshchilov2017sgdr` stepped every batch,
+seeds fixed; it returns the learning curves as a DataFrame and can write a checkpoint
+(a state dict) after every epoch.
+
+:func:`trained_model` is what chapters call: it trains one of the book's models with
+the recipe of the run profile (:data:`RECIPES`) once, stores the checkpoints, history
+and configuration under ``fractalnb.paths.cache_dir() / "trained"``, and loads them on
+every later call. A file lock (``fcntl``) makes a second process that asks for the same
+model wait for the first rather than train it again, and runs are written to a
+temporary folder renamed into place when complete, so a half-written run is never read.
+
+Examples
+--------
+>>> from fractalnb.training import trained_model
+>>> run = trained_model("custom_cnn", seed=0)          # doctest: +SKIP
+>>> run.history[["epoch", "test_acc"]].tail(1)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from .._progress import progress_bar
+from ..environment import default_device
+from .config import ExtraLoss, Metric, TrainConfig, _check_config
+from .data import variant_from_env
+from .loaders import cifar10_loaders
+
+__all__ = [
+    "evaluate",
+    "load_state_dict",
+    "train_model",
+]
+
+
+def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
+    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up to 1 over ``warmup`` steps, then a cosine from 1 to 0 at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def evaluate(model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
+             ) -> tuple[float, float]:
+    """Return the mean cross-entropy and the accuracy of a model on a data loader (eval mode).
+
+    Parameters
+    ----------
+    model
+        A classifier returning logits.
+    loader
+        Yields ``(images, labels)``.
+    device
+        Where to compute; the device of the model's first parameter by default.
+
+    Returns
+    -------
+    (float, float)
+        Mean loss and accuracy in [0, 1].
+
+    Examples
+    --------
+    >>> data = [(torch.zeros(4, 3), torch.tensor([0, 1, 0, 1]))]
+    >>> evaluate(nn.Linear(3, 2), data)[1]
+    0.5
+    """
+    if device is None:
+        first = next(model.parameters(), None)
+        device = first.device if first is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
+            correct += (logits.argmax(1) == labels).sum().item()
+            count += len(labels)
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("the evaluation loader yielded no images")
+    return total_loss / count, correct / count
+
+
+def _save_state(model: nn.Module, path: Path) -> None:
+    """Write the model's state dict (on the CPU) atomically: a temporary file, then a rename."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Load a checkpoint written by :func:`train_model`: tensors only (``weights_only=True``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     torch.save(nn.Linear(2, 1).state_dict(), f"{d}/w.pt")
+    ...     sorted(load_state_dict(f"{d}/w.pt"))
+    ['bias', 'weight']
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _metric_columns(metrics: Mapping[str, Metric] | None, model: nn.Module) -> dict[str, float]:
+    if not metrics:
+        return {}
+    out: dict[str, float] = {}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for name, metric in metrics.items():
+            value = metric(model)
+            if isinstance(value, Mapping):
+                out.update({f"{name}_{k}": float(v) for k, v in value.items()})
+            else:
+                out[name] = float(value)
+    model.train(was_training)
+    return out
+
+
+def train_model(
+    model: nn.Module,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    seed: int = 0,
+    variant: str | None = None,
+    device: torch.device | str | None = None,
+    optimizer: str = "sgd",
+    warmup_epochs: float = 0.0,
+    steps_per_epoch: int | None = None,
+    extra_loss: ExtraLoss | None = None,
+    metrics: Mapping[str, Metric] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    loaders: tuple[DataLoader, DataLoader] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train a classifier on CIFAR-10 and return its learning curves.
+
+    The loop: shuffled batches, augmented by random crop (padding 4) and horizontal flip
+    (:func:`fractalnb.training.cifar10_loaders`), cross-entropy loss plus ``extra_loss`` if
+    given, SGD with momentum (or AdamW), learning rate annealed per step along a cosine
+    from ``lr`` to 0 after an optional linear warm-up. Seeds are fixed by ``seed``
+    (``torch.manual_seed`` and the loaders' generators). The model is trained in place.
+
+    Parameters
+    ----------
+    model
+        Any classifier mapping ``(n, 3, 32, 32)`` images to ``(n, 10)`` logits.
+    epochs
+        Passes over the training set.
+    batch_size, lr, momentum, weight_decay, optimizer, warmup_epochs
+        The optimisation recipe (see :class:`TrainConfig`).
+    seed
+        Seeds ``torch`` and the data order and augmentation.
+    variant
+        CIFAR-10 variant, ``"sample"`` or ``"full"``; ``fractalnb.training.variant_from_env()``
+        when ``None``. Ignored (must be ``None``) when ``loaders`` is given.
+    device
+        Where to train; :func:`fractalnb.environment.default_device` by default.
+    steps_per_epoch
+        Stop each epoch after this many batches (``None``: the whole training set).
+    extra_loss
+        Optional ``extra_loss(model, inputs, outputs) -> scalar tensor`` added to the
+        cross-entropy of every batch (e.g. a regulariser); its epoch mean is logged in the
+        column ``extra_loss``.
+    metrics
+        Optional ``{name: metric(model)}`` evaluated (eval mode, no gradients) at
+        initialisation and after every epoch; a metric returns a float (column ``name``)
+        or a dict of floats (columns ``name_key``).
+    checkpoint_dir
+        If given, the state dict is saved there as ``epoch_000.pt`` (the initialisation)
+        and ``epoch_{k:03d}.pt`` after epoch ``k``; load with :func:`load_state_dict`.
+    loaders
+        ``(train_loader, test_loader)`` to use instead of CIFAR-10 (e.g. in tests);
+        they are used as given (no augmentation added).
+    progress
+        Show a ``tqdm`` progress bar over batches.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per epoch, row 0 being the initialisation: ``epoch``, ``train_loss`` and
+        ``train_acc`` (running means over the epoch's augmented batches, NaN at epoch 0),
+        ``test_loss``, ``test_acc``, ``lr`` (at the end of the epoch), ``extra_loss``
+        (if any), the metrics, ``epoch_wall_s``, ``epoch_cpu_s`` (process CPU time,
+        all threads), ``wall_s`` (cumulative) and ``images`` (training images seen).
+
+    Raises
+    ------
+    ValueError
+        For a bad recipe value (named), or a model without trainable parameters.
+    FloatingPointError
+        If the loss becomes NaN or infinite (the message gives epoch and step).
+
+    Examples
+    --------
+    >>> from fractalnb.training import build_model
+    >>> history = train_model(build_model("custom_cnn", width=8), epochs=1,
+    ...                       steps_per_epoch=5, variant="sample")   # doctest: +SKIP
+    """
+    config = TrainConfig(width=None, epochs=epochs, batch_size=batch_size, lr=lr,
+                         momentum=momentum, weight_decay=weight_decay, optimizer=optimizer,
+                         warmup_epochs=warmup_epochs, steps_per_epoch=steps_per_epoch)
+    _check_config(config)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if extra_loss is not None and not callable(extra_loss):
+        raise TypeError("extra_loss must be callable: extra_loss(model, inputs, outputs)")
+    device = torch.device(device) if device is not None else default_device()
+    torch.manual_seed(seed)
+    if loaders is None:
+        variant = variant_from_env() if variant is None else variant
+        train_loader, test_loader = cifar10_loaders(variant, batch_size=batch_size, seed=seed)
+    else:
+        if variant is not None:
+            raise ValueError("pass either variant or loaders, not both")
+        train_loader, test_loader = loaders
+    model.to(device)
+    opt = _make_optimizer(model, config)
+    steps = len(train_loader) if steps_per_epoch is None else min(steps_per_epoch,
+                                                                   len(train_loader))
+    total_steps = steps * epochs
+    warmup_steps = int(round(warmup_epochs * steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: _lr_factor(s, total_steps, warmup_steps))
+    ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if ckpt is not None:
+        ckpt.mkdir(parents=True, exist_ok=True)
+        _save_state(model, ckpt / "epoch_000.pt")
+
+    test_loss, test_acc = evaluate(model, test_loader, device)
+    rows = [{"epoch": 0, "train_loss": math.nan, "train_acc": math.nan, "test_loss": test_loss,
+             "test_acc": test_acc, "lr": opt.param_groups[0]["lr"],
+             **({"extra_loss": math.nan} if extra_loss is not None else {}),
+             **_metric_columns(metrics, model), "epoch_wall_s": 0.0, "epoch_cpu_s": 0.0,
+             "wall_s": 0.0, "images": 0}]
+    wall_total, images_seen = 0.0, 0
+    # progress=False silences the bar, and so does TQDM_DISABLE (set by the book build)
+    bar = progress_bar(total=total_steps, desc=f"training {type(model).__name__}", unit="step",
+                       leave=False, enabled=progress)
+    try:
+        for epoch in range(1, epochs + 1):
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            model.train()
+            loss_sum, extra_sum, correct, count = 0.0, 0.0, 0, 0
+            for step, (images, labels) in enumerate(train_loader):
+                if step >= steps:
+                    break
+                images, labels = images.to(device), labels.to(device)
+                outputs = model(images)
+                loss = nn.functional.cross_entropy(outputs, labels)
+                if extra_loss is not None:
+                    extra = extra_loss(model, images, outputs)
+                    if not (isinstance(extra, torch.Tensor) and extra.numel() == 1):
+                        raise TypeError("extra_loss must return a scalar tensor, got "
+                                        f"{type(extra).__name__}")
+                    extra_sum += extra.item() * len(labels)
+                    loss = loss + extra.reshape(())
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the training loss is {loss.item()} at epoch {epoch}, step {step}: "
+                        f"training diverged (lower lr={lr}?)"
+                    )
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                scheduler.step()
+                loss_sum += loss.item() * len(labels)
+                correct += (outputs.argmax(1) == labels).sum().item()
+                count += len(labels)
+                bar.update(1)
+            test_loss, test_acc = evaluate(model, test_loader, device)
+            extra_cols = ({"extra_loss": extra_sum / count} if extra_loss is not None else {})
+            metric_cols = _metric_columns(metrics, model)
+            if ckpt is not None:
+                _save_state(model, ckpt / f"epoch_{epoch:03d}.pt")
+            wall = time.perf_counter() - wall0
+            wall_total += wall
+            images_seen += count
+            rows.append({"epoch": epoch, "train_loss": loss_sum / count,
+                         "train_acc": correct / count, "test_loss": test_loss,
+                         "test_acc": test_acc, "lr": opt.param_groups[0]["lr"], **extra_cols,
+                         **metric_cols, "epoch_wall_s": wall,
+                         "epoch_cpu_s": time.process_time() - cpu0, "wall_s": wall_total,
+                         "images": images_seen})
+            bar.set_postfix(epoch=epoch, loss=f"{loss_sum / count:.3f}",
+                            test_acc=f"{test_acc:.3f}")
+    finally:
+        bar.close()
+    model.eval()
+    return pd.DataFrame(rows)
