@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
+from ._validate import choice
+
 __all__ = ["PROFILE_ENV", "PROFILES", "current", "pick"]
 
 PROFILE_ENV = "FRACTALNB_PROFILE"
@@ -36,13 +38,11 @@ PROFILES = ("quick", "full")
 T = TypeVar("T")
 
 
-def _validate(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(
-            f"profile must be one of {PROFILES}, got {profile!r} "
-            f"(set {PROFILE_ENV}=quick or {PROFILE_ENV}=full)"
-        )
-    return profile
+def _profile_name(profile: object, name: str = "profile") -> str:
+    try:
+        return choice(profile, name, PROFILES)
+    except ValueError as error:
+        raise ValueError(f"{error} (set {PROFILE_ENV}=quick or {PROFILE_ENV}=full)") from None
 
 
 def current() -> str:
@@ -64,7 +64,7 @@ def current() -> str:
     True
     """
     value = os.environ.get(PROFILE_ENV, "quick").strip().lower() or "quick"
-    return _validate(value)
+    return _profile_name(value, PROFILE_ENV)
 
 
 def pick(*, quick: T, full: T, profile: str | None = None) -> T:
@@ -87,5 +87,5 @@ def pick(*, quick: T, full: T, profile: str | None = None) -> T:
     >>> pick(quick=2, full=50, profile="quick")
     2
     """
-    chosen = current() if profile is None else _validate(profile)
+    chosen = current() if profile is None else _profile_name(profile)
     return quick if chosen == "quick" else full

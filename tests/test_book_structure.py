@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from build_book import toc_files, toc_notebooks  # noqa: E402
+import build_book  # noqa: E402
+from build_book import toc_entries, toc_files, toc_notebooks  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -41,6 +42,28 @@ def test_toc_lists_every_notebook_and_every_entry_exists():
     assert listed == on_disk, f"in toc only: {listed - on_disk}; on disk only: {on_disk - listed}"
     for name in toc_files():
         assert any((ROOT / (name + suffix)).is_file() for suffix in (".md", ".ipynb")), name
+
+
+def test_the_toc_is_walked_in_reading_order(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: intro\nparts:\n"
+                   "  - caption: One\n    chapters:\n      - file: a\n        sections:\n"
+                   "          - file: a/b\n          - glob: a/more/*\n      - file: c\n"
+                   "  - caption: Two\n    chapters:\n      - file: d\n")
+    assert toc_entries(toc) == ["intro", "a", "a/b", "c", "d"]
+    assert toc_entries(toc, "glob") == ["a/more/*"]
+
+
+def test_only_keeps_the_book_pages_and_the_named_notebooks(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_book, "STAGE", tmp_path)
+    (tmp_path / "_toc.yml").write_text((ROOT / "_toc.yml").read_text())
+    chapter = NOTEBOOKS[-1].stem
+    build_book.restrict_toc([chapter])
+    kept = toc_files(tmp_path / "_toc.yml")
+    assert [name for name in kept if not name.startswith("book/")] == [f"notebooks/{chapter}"]
+    assert [name for name in toc_files() if name.startswith("book/")] == \
+        [name for name in kept if name.startswith("book/")]
+    assert toc_entries(tmp_path / "_toc.yml", "glob") == toc_entries(key="glob")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

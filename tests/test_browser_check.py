@@ -115,7 +115,7 @@ def _copy(html: Path, tmp_path: Path) -> Path:
 
 def test_toc_pages_reads_parts_and_chapters(tmp_path):
     toc = tmp_path / "_toc.yml"
-    toc.write_text(yaml.safe_dump({"root": "book/intro", "parts": [
+    toc.write_text(yaml.safe_dump({"format": "jb-book", "root": "book/intro", "parts": [
         {"caption": "A", "chapters": [{"file": "notebooks/01_a.ipynb"},
                                       {"file": "book/x", "sections": [{"file": "book/y"}]}]}]}))
     assert browser_check.toc_pages(toc) == ["book/intro.html", "notebooks/01_a.html",

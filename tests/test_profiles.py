@@ -18,10 +18,12 @@ def test_full_profile(monkeypatch):
 
 def test_unknown_profile(monkeypatch):
     monkeypatch.setenv(profiles.PROFILE_ENV, "fast")
-    with pytest.raises(ValueError, match="profile must be one of"):
+    with pytest.raises(ValueError, match="FRACTALNB_PROFILE must be one of .*got 'fast'"):
         profiles.current()
-    with pytest.raises(ValueError, match="profile must be one of"):
+    with pytest.raises(ValueError, match="profile must be one of .*got 'medium'"):
         profiles.pick(quick=1, full=2, profile="medium")
+    with pytest.raises(TypeError, match="profile must be one of .*got int 3"):
+        profiles.pick(quick=1, full=2, profile=3)
 
 
 def test_device_override(monkeypatch):

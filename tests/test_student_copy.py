@@ -97,6 +97,17 @@ def test_unbalanced_solutions_are_errors(cells):
         student_copy.student_cells(cells)
 
 
+def test_a_solution_shown_inside_a_code_block_is_kept():
+    # markdown-it, as MyST: the fence inside the code block is text, not a directive
+    text = "How to write one:\n\n````markdown\n```{solution} ex-1\nThe answer.\n```\n````"
+    assert texts(student_copy.student_cells([md(text)])) == [text]
+
+
+def test_a_solution_nested_in_a_directive_is_removed():
+    cells = [md(":::{admonition} Try it\n```{solution} ex-1\nSECRET\n```\nKept.\n:::")]
+    assert texts(student_copy.student_cells(cells)) == [":::{admonition} Try it\nKept.\n:::"]
+
+
 def test_no_notebooks_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="notebooks"):
         student_copy.write_student_copy([], tmp_path)

@@ -20,6 +20,11 @@ Usage::
     python tools/browser_check.py [HTML_DIR] [--toc TOC] [--search-word WORD]
                                   [--screenshots DIR] [--chromium PATH] [--chromedriver PATH]
 
+Kept in the project because no library does it: Sphinx's own checks (``-W -n``,
+``linkcheck``) and Jupyter Book's work on the documents and never run a page's
+JavaScript, so none of them sees math that MathJax did not typeset, an image the browser
+could not load, a console error or a solution shown open.
+
 Exit status 0 when every check passes, 1 otherwise (with one line per failure), 2 when
 the browser cannot be started. Chromium comes from Debian's packages
 (``apt-get install chromium chromium-driver``); nothing is downloaded.
@@ -116,7 +121,7 @@ def toc_pages(toc_path: Path) -> list[str]:
     --------
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "_toc.yml"
-    >>> _ = path.write_text("root: intro\\nchapters:\\n  - file: a/b\\n")
+    >>> _ = path.write_text("format: jb-book\\nroot: intro\\nchapters:\\n  - file: a/b\\n")
     >>> toc_pages(path)
     ['intro.html', 'a/b.html']
     """

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 import yaml
+from sphinx_external_toc.api import FileItem, GlobItem
+from sphinx_external_toc.parsing import create_toc_dict, parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"  # not "_build": nbmake skips any path with a "_build" part
@@ -43,21 +45,24 @@ SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")
 def toc_entries(toc_path: Path = ROOT / "_toc.yml", key: str = "file") -> list[str]:
     """Return the ``key`` value (``"file"`` or ``"glob"``) of every toc entry, in reading order.
 
-    For ``key="file"`` the root comes first. Parts, chapters and nested sections are walked.
+    The toc is read by ``sphinx_external_toc`` (the parser the book build itself uses), so
+    every format it accepts (``jb-book``, ``jb-article``, nested ``sections``) is walked the
+    way Sphinx sees it. For ``key="file"`` the root comes first.
     """
-    toc = yaml.safe_load(toc_path.read_text())
-    values = [toc["root"]] if key == "file" else []
+    site_map = parse_toc_yaml(toc_path)
+    values: list[str] = []
 
-    def walk(entries):
-        for entry in entries or []:
-            if key in entry:
-                values.append(entry[key])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
+    def walk(docname: str) -> None:
+        if key == "file":
+            values.append(docname)
+        for tree in site_map[docname].subtrees:
+            for item in tree.items:
+                if isinstance(item, FileItem):
+                    walk(str(item))
+                elif isinstance(item, GlobItem) and key == "glob":
+                    values.append(str(item))
 
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
+    walk(site_map.root.docname)
     return values
 
 
@@ -78,16 +83,17 @@ def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
 
 def restrict_toc(keep: list[str]) -> None:
     """Keep in the staged toc the root, the book/ pages and the notebooks named in ``keep``."""
-    toc = yaml.safe_load((STAGE / "_toc.yml").read_text())
+    path = STAGE / "_toc.yml"
+    site_map = parse_toc_yaml(path)
     wanted = {Path(k).stem for k in keep}
     parts = []
-    for part in toc.get("parts", []):
-        chapters = [c for c in part.get("chapters", [])
-                    if c["file"].startswith("book/") or Path(c["file"]).stem in wanted]
-        if chapters:
-            parts.append(dict(part, chapters=chapters))
-    toc["parts"] = parts
-    (STAGE / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    for tree in site_map.root.subtrees:
+        tree.items = [item for item in tree.items if not isinstance(item, FileItem)
+                      or item.startswith("book/") or Path(item).stem in wanted]
+        if tree.items:
+            parts.append(tree)
+    site_map.root.subtrees = parts
+    path.write_text(yaml.safe_dump(create_toc_dict(site_map), sort_keys=False))
 
 
 def stage() -> None:

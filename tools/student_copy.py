@@ -20,37 +20,84 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import re
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.mdit import create_md_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\s*(?P<info>.*?)\s*$")
 ANSWER = "# Your answer to the exercise above.\n"
+#: Directives whose content is literal text, not MyST: a fence inside them is not a directive.
+LITERAL_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode", "eval-rst", "math",
+                      "literalinclude", "raw"}
 
 
-def _is_opening(line: str, directive: str) -> re.Match | None:
-    match = FENCE.match(line)
-    if match and re.fullmatch(r"\{" + re.escape(directive) + r"\}(\s.*)?", match["info"]):
-        return match
-    return None
+@dataclass(frozen=True)
+class Block:
+    """A fenced block of MyST markdown: lines ``start`` to ``end`` (exclusive) of the text."""
+
+    name: str | None  # the directive ("solution"), None for a code block
+    start: int
+    end: int
+    closed: bool
 
 
-def _closes(line: str, opening: re.Match) -> bool:
-    match = FENCE.match(line)
-    return bool(match and not match["info"] and match["fence"][0] == opening["fence"][0]
-                and len(match["fence"]) >= len(opening["fence"]))
+@functools.lru_cache(maxsize=1)
+def myst_parser() -> MarkdownIt:
+    """The markdown-it parser that MyST builds for the book (its ``myst_enable_extensions``)."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    extensions = config.get("parse", {}).get("myst_enable_extensions", [])
+    return create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
+
+
+def fenced_blocks(markdown: str, offset: int = 0) -> Iterator[Block]:
+    """Yield every fenced block of ``markdown`` (backtick, tilde or colon fence), in order.
+
+    The blocks are found by markdown-it-py with MyST's plugins, as the book build finds them;
+    the content of a directive (other than a literal one) is searched for nested blocks too.
+    """
+    for token in myst_parser().parse(markdown):
+        if token.type not in ("fence", "colon_fence") or not token.map:
+            continue
+        start, end = token.map
+        # markdown-it ends an unclosed fence at the end of its container; its content then
+        # takes every line after the opening one
+        content = token.content
+        content_lines = content.count("\n") + bool(content and not content.endswith("\n"))
+        closed = end - start - content_lines == 2
+        info = token.info.strip()
+        name = info[1:info.index("}")] if info.startswith("{") and "}" in info else None
+        yield Block(name, offset + start, offset + end, closed)
+        if name is not None and name not in LITERAL_DIRECTIVES:
+            yield from fenced_blocks(token.content, offset + start + 1)
+
+
+def _directives(markdown: str, name: str) -> list[Block]:
+    blocks = [block for block in fenced_blocks(markdown) if block.name == name]
+    for block in blocks:
+        if not block.closed:
+            raise ValueError(f"markdown: the {{{name}}} block opened on line {block.start + 1} "
+                             "is not closed")
+    return blocks
 
 
 def strip_solution_blocks(markdown: str) -> str:
     r"""Remove every ``{solution}`` directive (fence and content) from MyST markdown.
 
-    A block ends at the first fence of the same character, at least as long, with no
-    info string (CommonMark's rule), so nested code blocks and directives are removed
-    with it. An unclosed block is an error.
+    Blocks are found as MyST finds them (:func:`fenced_blocks`): a block ends at the first
+    fence of the same character, at least as long, with no info string, so nested code
+    blocks and directives are removed with it. An unclosed block is an error.
 
     Raises
     ------
@@ -62,40 +109,26 @@ def strip_solution_blocks(markdown: str) -> str:
     >>> strip_solution_blocks("Try it.\n\n```{solution} ex-1\nIt is 2.\n```\nNext.")
     'Try it.\n\nNext.'
     """
-    lines = markdown.split("\n")
-    kept: list[str] = []
-    index = 0
-    while index < len(lines):
-        opening = _is_opening(lines[index], "solution")
-        if not opening:
-            kept.append(lines[index])
-            index += 1
-            continue
-        end = index + 1
-        while end < len(lines) and not _closes(lines[end], opening):
-            end += 1
-        if end == len(lines):
-            raise ValueError(f"markdown: the {{solution}} block opened by {lines[index]!r} "
-                             "is not closed")
-        index = end + 1
-    text = "\n".join(kept)
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    blocks = _directives(markdown, "solution")
+    if blocks:
+        lines = _lines(markdown)
+        drop = {i for block in blocks for i in range(block.start, block.end)}
+        markdown = "\n".join(line for i, line in enumerate(lines) if i not in drop)
+    return re.sub(r"\n{3,}", "\n\n", markdown).strip("\n")
+
+
+def _lines(markdown: str) -> list[str]:
+    """Split ``markdown`` into lines as markdown-it counts them (a lone CR is a break too)."""
+    return markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _split_at_directive(markdown: str, directive: str) -> tuple[str, str] | None:
     """Split ``markdown`` around the first ``{directive}`` fence block: (before, after)."""
-    lines = markdown.split("\n")
-    for index, line in enumerate(lines):
-        opening = _is_opening(line, directive)
-        if not opening:
-            continue
-        end = index + 1
-        while end < len(lines) and not _closes(lines[end], opening):
-            end += 1
-        if end == len(lines):
-            raise ValueError(f"markdown: the {{{directive}}} block is not closed")
-        return "\n".join(lines[:index]), "\n".join(lines[end + 1:])
-    return None
+    blocks = _directives(markdown, directive)
+    if not blocks:
+        return None
+    lines = _lines(markdown)
+    return "\n".join(lines[:blocks[0].start]), "\n".join(lines[blocks[0].end:])
 
 
 def _source(cell: dict) -> str:

@@ -3,9 +3,13 @@
 Everything here works from what the build already has (the table of contents, the
 notebooks, ``references.bib``, the package), so the pages that use it never drift:
 
-- **Offline MathJax.** ``mathjax_path`` points at ``_static/mathjax``; this extension
-  copies MathJax 3 there from the PyPI package ``django-static-mathjax`` (installed with
-  the ``book`` extra), so the rendered book needs no CDN.
+- **Offline MathJax.** The Sphinx extension ``sphinx-mathjax-offline`` (PyPI, installed
+  with the ``book`` extra) copies MathJax 3 to ``_static/mathjax``; this one checks that
+  ``mathjax_path`` names a file it ships, so the rendered book needs no CDN.
+- **API reference.** ``sphinx.ext.autosummary`` generates a page per module into
+  ``book/api/generated/`` (template: ``book/_ext/templates/autosummary/module.rst``);
+  this extension starts each build from an empty folder and leaves placing the pages to
+  ``_toc.yml`` (see :class:`DropAutosummaryToctrees`).
 - **API links.** Inline code that names a documented object, such as
   ```fractalnb.profiles.pick``` or ```fractalnb.profiles.current()```, becomes a link to
   its API page; a name that does not exist is a warning, so the ``-W`` build fails.
@@ -19,96 +23,73 @@ notebooks, ``references.bib``, the package), so the pages that use it never drif
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import inspect
 import json
 import math
 import os
-import pkgutil
 import re
 import shutil
+import sys
 import types
 import typing
 from binascii import a2b_base64
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.mdit import create_md_parser
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.ext.autosummary import autosummary_toc
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx_external_toc.api import FileItem
 
 logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------
-# Offline MathJax
+# Offline MathJax: the files come from sphinx-mathjax-offline
 # --------------------------------------------------------------------------------------
 
-MATHJAX_PACKAGE = "django-static-mathjax"
-#: What the book needs from MathJax's ``es5`` folder: the combined TeX/MathML → CommonHTML
-#: component, the pieces it loads on demand (TeX extensions, fonts, menu, accessibility).
-MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output/chtml.js", "output/chtml", "a11y",
-                 "ui", "sre", "adaptors")
-
-
-def mathjax_source() -> Path:
-    """Return the ``es5`` folder of the installed MathJax 3 distribution.
-
-    Raises
-    ------
-    sphinx.errors.ExtensionError
-        If the package is missing or is not MathJax 3.
-    """
-    try:
-        version = metadata.version(MATHJAX_PACKAGE)
-        package = importlib.import_module("mathjax")
-    except (metadata.PackageNotFoundError, ImportError) as error:
-        raise ExtensionError(
-            f"the book serves MathJax itself and needs the PyPI package {MATHJAX_PACKAGE} "
-            f"(MathJax 3): pip install '{MATHJAX_PACKAGE}>=3.2,<4' (the book extra of "
-            "fractalnb installs it; `make book` does it for you)"
-        ) from error
-    if not version.startswith("3."):
-        raise ExtensionError(f"{MATHJAX_PACKAGE} {version} is installed; the book needs 3.x")
-    es5 = Path(package.__file__).parent / "static" / "mathjax" / "es5"
-    if not (es5 / "tex-mml-chtml.js").is_file():
-        raise ExtensionError(f"{MATHJAX_PACKAGE} {version} has no {es5 / 'tex-mml-chtml.js'}")
-    return es5
+#: The Sphinx extension that ships MathJax 3 (3.2.2, the last 3.x) and copies it to
+#: ``_static/mathjax`` when the build finishes. Its module is named with hyphens.
+MATHJAX_EXTENSION = "sphinx-mathjax-offline"
 
 
 def _check_mathjax_path(app: Sphinx, config) -> None:
+    """Fail early unless ``mathjax_path`` names a file that ``sphinx-mathjax-offline`` ships.
+
+    The package sets ``mathjax_path`` itself (to ``mathjax/tex-chtml.js``) when it is set up;
+    Sphinx's default is a CDN address, which the book must never load.
+    """
     path = config.mathjax_path
     if path.startswith(("http:", "https:", "//")):
         raise ExtensionError(
-            f"mathjax_path is {path!r}: the book serves MathJax itself (no CDN); "
-            "set it to 'mathjax/tex-mml-chtml.js'"
+            f"mathjax_path is {path!r}: the book serves MathJax itself (no CDN) through "
+            f"{MATHJAX_EXTENSION}, which sets it to 'mathjax/tex-chtml.js'"
         )
-    if path != "mathjax/tex-mml-chtml.js":
-        raise ExtensionError(f"mathjax_path must be 'mathjax/tex-mml-chtml.js', got {path!r}")
-    mathjax_source()  # fail early, before reading any page
-
-
-def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    source = mathjax_source()
-    target = Path(app.outdir) / "_static" / "mathjax"
-    for part in MATHJAX_PARTS:
-        origin = source / part
-        if origin.is_dir():
-            shutil.copytree(origin, target / part, dirs_exist_ok=True)
-        else:
-            (target / part).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(origin, target / part)
+    if MATHJAX_EXTENSION not in app.extensions:
+        raise ExtensionError(
+            f"the book serves MathJax itself through the Sphinx extension {MATHJAX_EXTENSION}: "
+            f"list it in sphinx.extra_extensions and pip install {MATHJAX_EXTENSION} "
+            "(the book extra of fractalnb installs it; `make book` does it for you)"
+        )
+    shipped = Path(sys.modules[MATHJAX_EXTENSION].__file__).parent / "static" / path
+    if not shipped.is_file():
+        raise ExtensionError(f"mathjax_path is {path!r}, but {MATHJAX_EXTENSION} has no {shipped}")
 
 
 # --------------------------------------------------------------------------------------
@@ -152,10 +133,11 @@ def _resolve(dotted: str) -> tuple[object, bool] | None:
             obj = importlib.import_module(".".join(parts[:split]))
         except ImportError:
             continue
-        for attribute in parts[split:]:
-            if not hasattr(obj, attribute):
-                return None
-            obj = getattr(obj, attribute)
+        try:
+            for attribute in parts[split:]:
+                obj = getattr(obj, attribute)
+        except (AttributeError, ImportError):  # a lazy package imports a name on first use
+            return None
         return obj, split == len(parts)
     return None
 
@@ -311,23 +293,83 @@ class ChapterApiIndex(SphinxTransform):
         last += container
 
 
-def _resolve_type_variables(app: Sphinx, env, node, contnode):
-    """Show a ``fractalnb`` TypeVar or type alias in a signature as plain text, not a link.
+def _resolve_fractalnb_names(app: Sphinx, env, node, contnode):
+    """Resolve the ``fractalnb`` names that the API pages cannot hold as targets.
 
-    Type variables (``T``, ``ArrayT``) and aliases are not documented objects, so their
-    references cannot resolve; every other unresolved ``fractalnb`` name stays an error.
+    Sphinx's Python domain looks a name up among the documented objects only; it does not
+    follow imports. So here a name is looked up as Python would, in the module the text
+    belongs to (a short name) or from the top (``fractalnb.…``):
+
+    - an imported name or a re-export (``fractalnb.geometry.box_dimension``, imported
+      lazily from ``fractalnb.geometry.boxcount``; a docstring's short ``box_dimension``
+      shown in a package's summary table) links to the entry of the object it names:
+      autodoc documents each object once, where it is defined;
+    - a type variable (``T``, ``ArrayT``) or type alias in a signature is shown as plain text:
+      it is not a documented object.
+
+    Every other unresolved ``fractalnb`` name stays an error of the nitpicky build.
     """
-    if node.get("refdomain") != "py" or not node.get("reftarget", "").startswith("fractalnb."):
+    if node.get("refdomain") != "py":
         return None
-    module_name, _, name = node["reftarget"].rpartition(".")
-    try:
-        value = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
+    target, module = node.get("reftarget", ""), node.get("py:module") or ""
+    if target.startswith("fractalnb."):
+        dotted = target
+    elif module.startswith("fractalnb") and target and not target.startswith("."):
+        dotted = f"{module}.{target}"
+    else:
         return None
+    resolved = _resolve(dotted)
+    if resolved is None:
+        return None
+    canonical = canonical_name(dotted)
+    if canonical != dotted:
+        return env.get_domain("py").resolve_xref(env, node.get("refdoc", env.docname),
+                                                 app.builder, node["reftype"], canonical,
+                                                 node, contnode)
+    value = resolved[0]
     is_alias = typing.get_origin(value) is not None or isinstance(value, types.UnionType)
     if isinstance(value, typing.TypeVar) or is_alias:
         return contnode
     return None
+
+
+# --------------------------------------------------------------------------------------
+# API reference: generated by sphinx.ext.autosummary
+# --------------------------------------------------------------------------------------
+
+
+#: Where autosummary writes the API pages (the ``:toctree:`` of ``book/api/index.md``, placed
+#: by the ``glob`` of ``_toc.yml``); config value ``fractalnb_api_generated``.
+API_GENERATED = "book/api/generated"
+
+
+class DropAutosummaryToctrees(SphinxTransform):
+    """Remove the hidden toctree that autosummary's ``:toctree:`` option adds to a page.
+
+    autosummary generates a page only for an entry with ``:toctree:``, and that option
+    always puts a hidden toctree in the page. The book's one table of contents is
+    ``_toc.yml`` (sphinx_external_toc): a second toctree is its warning "toctree directive
+    not expected with external-toc" and would give each page two parents. So the generated
+    pages are placed by the ``glob`` entry of ``_toc.yml`` and the hidden toctree goes.
+    Runs before sphinx_external_toc's ``InsertToctrees`` (priority 100).
+    """
+
+    default_priority = 50
+
+    def apply(self, **kwargs) -> None:  # noqa: D102
+        for node in list(self.document.findall(autosummary_toc)):
+            node.parent.remove(node)
+
+
+def _clear_generated_api(app: Sphinx) -> None:
+    """Empty the folder of generated API pages before autosummary writes it.
+
+    autosummary overwrites the pages it generates but never deletes one: the page of a
+    module that was renamed or removed would stay, be built, and fail importing it.
+    """
+    folder = Path(app.srcdir) / app.config.fractalnb_api_generated
+    if folder.is_dir():
+        shutil.rmtree(folder)
 
 
 def _drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
@@ -366,9 +408,10 @@ class glued_image(nodes.General, nodes.Element):  # noqa: N801 (docutils node na
 class GluedFigure(SphinxDirective):
     """A figure whose image is a ``myst_nb.glue`` output of another notebook.
 
-    ``glue:figure`` pastes only from the page's own notebook; ``{glue}`` with ``:doc:``
-    pastes across pages but without a caption and, for a figure glued with
-    ``display=False``, without copying its image. This directive does both::
+    Kept here because myst-nb cannot: its ``glue:figure`` pastes only from the page's own
+    notebook; ``{glue}`` with ``:doc:`` pastes across pages but without a caption and, for
+    a figure glued with ``display=False``, without copying its image. This directive does
+    both::
 
         ```{glued-figure} landing_segmentation
         :doc: ../notebooks/03_fractal_transformation.ipynb
@@ -479,7 +522,12 @@ WORDS_PER_MINUTE = 120
 MINUTES_PER_EXERCISE = 15
 """Time budgeted per exercise on the instructors' page."""
 
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\s*(?P<info>.*)$")
+#: What MyST enables when a chapter is parsed outside a build (the book's _config.yml adds
+#: more; a build passes its own ``myst_enable_extensions``).
+MYST_EXTENSIONS = ("colon_fence", "dollarmath", "amsmath")
+#: Directives whose content is literal text, not MyST: a fence inside them is not a directive.
+LITERAL_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode", "eval-rst", "math",
+                      "literalinclude", "raw"}
 
 
 @dataclass
@@ -512,7 +560,7 @@ def toc_parts(app: Sphinx) -> list[tuple[str, list[str]]]:
     parts = []
     for tree in site_map[site_map.root.docname].subtrees:
         docnames = [_strip_suffix(str(item)) for item in tree.items
-                    if type(item).__name__ == "FileItem"]
+                    if isinstance(item, FileItem)]
         parts.append((tree.caption or "", docnames))
     return parts
 
@@ -524,71 +572,105 @@ def _strip_suffix(name: str) -> str:
     return name
 
 
-def _fence_blocks(lines: list[str]):
-    """Yield ``(start, end, info)`` for each top-level fenced block (end is exclusive)."""
-    index = 0
-    while index < len(lines):
-        match = FENCE.match(lines[index])
-        if not match:
-            index += 1
+@functools.lru_cache(maxsize=4)
+def myst_parser(extensions: tuple[str, ...] = MYST_EXTENSIONS) -> MarkdownIt:
+    """Return the markdown-it parser that MyST builds with these ``myst_enable_extensions``."""
+    return create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
+
+
+@dataclass(frozen=True)
+class FencedBlock:
+    """A fenced block of MyST markdown: lines ``start`` to ``end`` (exclusive) of the text."""
+
+    name: str | None  # the directive ("exercise"), None for a code block
+    start: int
+    end: int
+    closed: bool
+
+
+def fenced_blocks(markdown: str, parser: MarkdownIt | None = None,
+                  offset: int = 0) -> Iterator[FencedBlock]:
+    r"""Yield every fenced block (backtick, tilde or colon fence) of MyST ``markdown``, in order.
+
+    The blocks are the ``fence`` and ``colon_fence`` tokens of markdown-it-py with MyST's
+    plugins, as the build sees them; the content of a directive (other than a literal one)
+    is searched for nested blocks too.
+
+    Examples
+    --------
+    >>> [b.name for b in fenced_blocks("```{exercise}\nQ\n```\n\n```python\nx = 1\n```")]
+    ['exercise', None]
+    """
+    parser = parser or myst_parser()
+    for token in parser.parse(markdown):
+        if token.type not in ("fence", "colon_fence") or not token.map:
             continue
-        fence = match["fence"]
-        end = index + 1
-        while end < len(lines):
-            close = FENCE.match(lines[end])
-            if (close and close["fence"][0] == fence[0] and len(close["fence"]) >= len(fence)
-                    and not close["info"].strip()):
-                break
-            end += 1
-        yield index, min(end + 1, len(lines)), match["info"].strip()
-        index = end + 1
+        start, end = token.map
+        # markdown-it ends an unclosed fence at the end of its container; its content then
+        # takes every line after the opening one
+        content = token.content
+        content_lines = content.count("\n") + bool(content and not content.endswith("\n"))
+        info = token.info.strip()
+        name = info[1:info.index("}")] if info.startswith("{") and "}" in info else None
+        yield FencedBlock(name, offset + start, offset + end, end - start - content_lines == 2)
+        if name is not None and name not in LITERAL_DIRECTIVES:
+            yield from fenced_blocks(content, parser, offset + start + 1)
 
 
-def learning_goals(markdown: str) -> list[str]:
-    r"""Return the bullets that follow the words "Learning goals" in a chapter's markdown.
+def _lines(markdown: str) -> list[str]:
+    """Split ``markdown`` into lines as markdown-it counts them (a lone CR is a break too)."""
+    return markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def learning_goals(markdown: str, parser: MarkdownIt | None = None) -> list[str]:
+    r"""Return the items of the list that follows the words "Learning goals" in a chapter.
 
     Examples
     --------
     >>> learning_goals("**Learning goals**\n\n- one\n- two\n  continued\n\nText.")
     ['one', 'two continued']
     """
-    lines = markdown.splitlines()
-    start = next((i for i, line in enumerate(lines) if "learning goals" in line.lower()), None)
-    if start is None:
+    tokens = (parser or myst_parser()).parse(markdown)
+    at = next((i for i, token in enumerate(tokens)
+               if token.type == "inline" and "learning goals" in token.content.lower()), None)
+    if at is None or at + 2 >= len(tokens):
+        return []
+    opening = tokens[at + 2]  # after the paragraph or heading that names the goals
+    if opening.type not in ("bullet_list_open", "ordered_list_open"):
         return []
     goals: list[str] = []
-    for line in lines[start + 1:]:
-        bullet = re.match(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+(.*)$", line)
-        if bullet:
-            goals.append(bullet.group(1).strip())
-        elif goals and line.startswith((" ", "\t")) and line.strip():
-            goals[-1] += " " + line.strip()
-        elif not line.strip() and not goals:
-            continue
-        else:
+    for token in tokens[at + 3:]:
+        if token.level <= opening.level:
             break
-    return goals
+        if token.type == "list_item_open" and token.level == opening.level + 1:
+            goals.append("")
+        elif token.type == "inline" and goals and not goals[-1]:
+            goals[-1] = " ".join(line.strip() for line in token.content.splitlines())
+    return [goal for goal in goals if goal]
 
 
-def _prose_words(markdown: str) -> int:
+def _prose_words(markdown: str, parser: MarkdownIt | None = None) -> int:
     """Count the words a reader reads: prose and exercises, not code, options or solutions."""
-    lines = markdown.splitlines()
+    lines = _lines(markdown)
     keep = [True] * len(lines)
-    in_solution = False
-    for index, line in enumerate(lines):
-        if re.match(r"^\s*(`{3,}|:{3,})\{solution-start\}", line):
-            in_solution = True
-        if in_solution:
-            keep[index] = False
-        if re.match(r"^\s*(`{3,}|:{3,})\{solution-end\}", line):
-            in_solution = False
-    for start, end, info in _fence_blocks(lines):
-        if not info.startswith("{") or info.startswith("{solution"):
-            keep[start:end] = [False] * (end - start)
+    blocks = list(fenced_blocks(markdown, parser))
+    opened = None  # a {solution-start} ... {solution-end} span, across cells
+    for block in blocks:
+        if block.name == "solution-start" and opened is None:
+            opened = block.start
+        elif block.name == "solution-end" and opened is not None:
+            keep[opened:block.end] = [False] * (block.end - opened)
+            opened = None
+    if opened is not None:
+        keep[opened:] = [False] * (len(lines) - opened)
+    for block in blocks:
+        if block.name is None or block.name.startswith("solution"):
+            keep[block.start:block.end] = [False] * (block.end - block.start)
         else:  # a directive: keep its content, drop the fences and :option: lines
-            keep[start] = False
-            keep[end - 1] = False
-            for i in range(start + 1, end - 1):
+            keep[block.start] = False
+            if block.closed:
+                keep[block.end - 1] = False
+            for i in range(block.start + 1, block.end - block.closed):
                 if lines[i].lstrip().startswith(":"):
                     keep[i] = False
     text = " ".join(line for line, k in zip(lines, keep) if k)
@@ -607,15 +689,21 @@ def _run_seconds(cells: list[dict]) -> float | None:
     return total if timed else None
 
 
-def read_chapter(path: Path, docname: str) -> Chapter:
-    """Read a chapter notebook: title, learning goals, exercises, words, measured run time."""
+def read_chapter(path: Path, docname: str,
+                 extensions: tuple[str, ...] = MYST_EXTENSIONS) -> Chapter:
+    """Read a chapter notebook: title, learning goals, exercises, words, measured run time.
+
+    ``extensions`` are the ``myst_enable_extensions`` the markdown is parsed with.
+    """
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     markdown = "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     title = next((line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")),
                  docname)
-    return Chapter(docname=docname, title=title, goals=learning_goals(markdown),
-                   exercises=len(re.findall(r"^\s*(?:`{3,}|:{3,})\{exercise\}", markdown, re.M)),
-                   words=_prose_words(markdown), run_seconds=_run_seconds(cells))
+    parser = myst_parser(tuple(extensions))
+    exercises = sum(block.name == "exercise" for block in fenced_blocks(markdown, parser))
+    return Chapter(docname=docname, title=title, goals=learning_goals(markdown, parser),
+                   exercises=exercises, words=_prose_words(markdown, parser),
+                   run_seconds=_run_seconds(cells))
 
 
 def _format_seconds(seconds: float | None) -> str:
@@ -645,7 +733,8 @@ class _MarkdownDirective(SphinxDirective):
                 path = Path(self.env.srcdir) / (docname + ".ipynb")
                 if path.is_file():
                     self.env.note_dependency(str(path))
-                    chapters.append(read_chapter(path, docname))
+                    chapters.append(read_chapter(
+                        path, docname, tuple(sorted(self.config.myst_enable_extensions))))
             if chapters:
                 parts.append((caption, chapters))
         return parts
@@ -685,7 +774,12 @@ class BookMap(_MarkdownDirective):
 
 
 class ChapterPlan(_MarkdownDirective):
-    """The instructors' plan: per chapter its learning goals, exercises and time estimates."""
+    """The instructors' plan: per chapter its learning goals, exercises and time estimates.
+
+    Kept here because no extension does it: myst-parser counts words only for the page
+    being read (the ``wordcount-minutes`` substitution, code and solutions included), and
+    nothing reads the learning goals, the exercises or the run time of other pages.
+    """
 
     has_content = False
 
@@ -715,50 +809,6 @@ class ChapterPlan(_MarkdownDirective):
                 lines += [f"  {n}. {goal}" for n, goal in enumerate(chapter.goals, 1)]
                 lines.append("")
         return self.parse_markdown("\n".join(lines))
-
-
-def package_modules() -> list[str]:
-    """Return the public modules of ``fractalnb`` (every ``fractalnb/*.py`` not starting with _).
-
-    Examples
-    --------
-    >>> "fractalnb.profiles" in package_modules()
-    True
-    """
-    import fractalnb
-
-    return sorted(f"fractalnb.{info.name}" for info in pkgutil.iter_modules(fractalnb.__path__)
-                  if not info.name.startswith("_"))
-
-
-def summary_line(docstring: str | None) -> str:
-    r"""Return the first line of a docstring with reST roles turned into MyST Markdown.
-
-    Examples
-    --------
-    >>> summary_line("Counts :math:`N(r)` with :func:`box_counts` and ``numpy``.\n\nMore.")
-    'Counts $N(r)$ with `box_counts` and `numpy`.'
-    """
-    first = (docstring or "").strip().split("\n\n")[0].replace("\n", " ")
-    first = re.sub(r":math:`([^`]*)`", r"$\1$", first)
-    first = re.sub(r":[a-z]+:`~?([^`]*)`", r"`\1`", first)
-    return first.replace("``", "`").replace("|", "\\|")
-
-
-class ApiModules(_MarkdownDirective):
-    """A table of every module of ``fractalnb`` linked to its API page, with its summary.
-
-    A module without an API page is an unresolved ``py:mod`` link, hence a build error.
-    """
-
-    has_content = False
-
-    def run(self) -> list[nodes.Node]:  # noqa: D102
-        rows = ["| Module | What it holds |", "|---|---|"]
-        for name in package_modules():
-            module = importlib.import_module(name)
-            rows.append(f"| {{py:mod}}`{name}` | {summary_line(module.__doc__)} |")
-        return self.parse_markdown("\n".join(rows))
 
 
 def bibtex_entry(bib: str, key: str) -> str:
@@ -838,18 +888,19 @@ class BookCitation(SphinxDirective):
 def setup(app: Sphinx) -> dict:
     """Register the book's helpers with Sphinx."""
     app.add_config_value("fractalnb_api_links", True, "env", [bool])
+    app.add_config_value("fractalnb_api_generated", API_GENERATED, "env", [str])
     app.connect("config-inited", _check_mathjax_path)
-    app.connect("build-finished", _copy_mathjax)
+    app.connect("builder-inited", _clear_generated_api, priority=400)  # autosummary: 500
+    app.add_transform(DropAutosummaryToctrees)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
     app.add_transform(ApiLinks)
     app.add_transform(ChapterApiIndex)
     app.add_node(glued_image)
     app.add_directive("glued-figure", GluedFigure)
     app.add_post_transform(ResolveGluedImages)
-    app.connect("missing-reference", _resolve_type_variables)
+    app.connect("missing-reference", _resolve_fractalnb_names)
     app.add_directive("book-map", BookMap)
     app.add_directive("chapter-plan", ChapterPlan)
-    app.add_directive("api-modules", ApiModules)
     app.add_directive("bibtex-entries", BibtexEntries)
     app.add_directive("book-citation", BookCitation)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
