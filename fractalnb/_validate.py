@@ -57,6 +57,7 @@ __all__ = [
     "rng",
     "same_length",
     "seed",
+    "shape",
     "sizes",
     "to_numpy",
 ]
@@ -523,3 +524,155 @@ def as_tensor(
 def back(t: Any, was_numpy: bool) -> Any:
     """Return ``t`` as NumPy if the input was NumPy (the inverse of :func:`as_tensor`)."""
     return t.numpy() if was_numpy else t
+
+
+# --------------------------------------------------------------------------------------
+# torch objects (torch is imported only when one of these is called)
+
+__all__ += ["device", "module"]
+
+
+def module(value: object, name: str = "model") -> Any:
+    """Return ``value`` if it is a :class:`torch.nn.Module`, or raise ``TypeError``.
+
+    Examples
+    --------
+    >>> module(3, "model")
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a torch.nn.Module, got int 3
+    """
+    from torch import nn
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {describe(value)}")
+    return value
+
+
+def device(value: object, name: str = "device") -> Any:
+    """Return a :class:`torch.device` from a device or its name; ``None`` passes through.
+
+    Refuses names torch does not know, the ``meta`` device (shapes only, nothing to compute
+    on) and CUDA devices this machine does not have.
+
+    Examples
+    --------
+    >>> device("cpu")
+    device(type='cpu')
+    >>> device("gpu0")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must name a torch device ('cpu', 'cuda', 'cuda:1', ...), got 'gpu0'
+    """
+    if value is None:
+        return None
+    import torch
+
+    if isinstance(value, torch.device):
+        result = value
+    elif isinstance(value, str):
+        try:
+            result = torch.device(value)
+        except RuntimeError:
+            raise ValueError(f"{name} must name a torch device ('cpu', 'cuda', 'cuda:1', ...), "
+                             f"got {value!r}") from None
+    else:
+        raise TypeError(f"{name} must be a torch.device, a device name or None, "
+                        f"got {describe(value)}")
+    if result.type == "meta":
+        raise ValueError(f"{name} must be a real device (cpu, cuda, ...), not 'meta'")
+    if result.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (result.index is not None and result.index >= count):
+            raise ValueError(f"{name} is {str(result)!r}, but this machine has {count} CUDA "
+                             "device(s)")
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# boolean arrays (masks)
+
+__all__ += ["boolean_array"]
+
+
+def boolean_array(
+    value: object,
+    name: str,
+    *,
+    ndim: int | None = None,
+    min_ndim: int = 0,
+    max_ndim: int | None = None,
+    allow_sequences: bool = False,
+) -> np.ndarray:
+    """Return ``value`` as a boolean NumPy array (a mask: a set of grid points), or raise.
+
+    A NumPy array or torch tensor (sequences where a function says so) of dtype ``bool``,
+    of the stated rank, not empty, within :data:`MAX_ELEMENTS`; no copy of a NumPy input.
+
+    Examples
+    --------
+    >>> boolean_array(np.eye(2, dtype=bool), "mask", ndim=2).shape
+    (2, 2)
+    >>> boolean_array(np.eye(2), "mask")
+    Traceback (most recent call last):
+    ...
+    ValueError: mask must be boolean, got dtype float64
+    """
+    a = _array_of(value, name, allow_sequences)
+    if a.dtype != bool:
+        raise ValueError(f"{name} must be boolean, got dtype {a.dtype}")
+    _check_shape(a, name, ndim, min_ndim, max_ndim, allow_empty=False)
+    return a
+
+
+def shape(
+    value: object, name: str = "shape", *, max_rank: int | None = None, allow_empty: bool = False
+) -> tuple[int, ...]:
+    """Return a grid shape: a tuple or list (``torch.Size`` too) of integers ``>= 1``.
+
+    Examples
+    --------
+    >>> shape([64, 3], "shape", max_rank=4)
+    (64, 3)
+    >>> shape((16, 16.5), "shape")
+    Traceback (most recent call last):
+    ...
+    TypeError: shape must be an integer, got float 16.5
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value.tolist())
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple of integers, got {describe(value)}")
+    if (max_rank is not None and len(value) > max_rank) or (not value and not allow_empty):
+        span = f"1 to {max_rank}" if max_rank is not None else ">= 1"
+        raise ValueError(f"{name} must have {span} axes, got {tuple(value)!r}")
+    return tuple(integer(n, name, minimum=1) for n in value)
+
+
+# --------------------------------------------------------------------------------------
+# torch dtypes
+
+__all__ += ["float_dtype"]
+
+
+def float_dtype(value: object, name: str = "dtype") -> Any:
+    """Return ``value`` if it is a floating-point :class:`torch.dtype` (``torch.float32``, ...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> float_dtype(torch.float64)
+    torch.float64
+    >>> float_dtype(torch.int64)
+    Traceback (most recent call last):
+    ...
+    ValueError: dtype must be a floating-point torch dtype, got torch.int64
+    """
+    import torch
+
+    if not isinstance(value, torch.dtype):
+        raise TypeError(f"{name} must be a torch dtype such as torch.float32, "
+                        f"got {describe(value)}")
+    if not value.is_floating_point:
+        raise ValueError(f"{name} must be a floating-point torch dtype, got {value}")
+    return value

@@ -394,11 +394,11 @@ def test_default_fit_range():
         (lambda: box_dimension(np.zeros((2,) * 5)), "rank 5"),
         (lambda: box_dimension(np.ones(8, dtype=np.complex64)), "complex"),
         (lambda: box_dimension(torch.ones(8, dtype=torch.complex64)), "complex"),
-        (lambda: box_counts(np.ones((4, 4), bool), [0, 2]), "scales must be >= 1"),
+        (lambda: box_counts(np.ones((4, 4), bool), [0, 2]), "scales must hold values >= 1"),
         (lambda: box_counts(np.ones((4, 4), bool), [1, 8]), "larger than the grid"),
         (lambda: box_counts(np.ones((4, 4), bool), [2, 1]), "strictly increasing"),
-        (lambda: box_counts(np.ones((4, 4), bool), [1.5]), "integers"),
-        (lambda: box_counts(np.ones((4, 4), bool), []), "non-empty"),
+        (lambda: box_counts(np.ones((4, 4), bool), [1, 1, 2]), "strictly increasing"),
+        (lambda: box_counts(np.ones((4, 4), bool), []), "scales is empty"),
         (lambda: box_counts(np.ones((4, 4)), [1]), "mask must be boolean"),
         (lambda: box_counts(np.ones((4, 4), bool), [1], mode="volume"), "mode must be"),
         (
@@ -410,8 +410,8 @@ def test_default_fit_range():
             "leaves the occupied set A full",
         ),
         (lambda: occupancy(np.ones(16), ("quantile", 0.5)), "A empty"),
-        (lambda: occupancy(np.ones(16), ("quantile", 1.0)), "Quantile q must lie in"),
-        (lambda: occupancy(np.ones(16), Absolute(-1.0)), "tau must be finite and >= 0"),
+        (lambda: occupancy(np.ones(16), ("quantile", 1.0)), "Quantile q must be a real number"),
+        (lambda: Absolute(-1.0), "Absolute tau must be a real number >= 0"),
         (lambda: occupancy(np.ones(16), ("median", 0.5)), "threshold must be"),
         (lambda: occupancy(np.ones(16, bool), 0.5), "real-valued"),
         (lambda: box_dimension(np.ones((8, 8), bool), threshold=0.1), "threshold must be None"),
@@ -431,12 +431,30 @@ def test_default_fit_range():
             "N\\(r\\) = 0",
         ),
         (lambda: fit_dimension([1, 2, 4], [4, 2, 1], confidence=1.5), "confidence"),
-        (lambda: fit_dimension([1, 2, 4], [4, 2]), "equal length"),
+        (lambda: fit_dimension([1, 2, 4], [4, 2]), "same length"),
+        (lambda: local_slopes([1, 2, 4], [4]), "same length"),
+        (lambda: fit_dimension([1, 2, 2, 4], [8, 4, 4, 1]), "strictly increasing"),
         (lambda: box_dimension(np.ones((8, 8), bool), mode="area"), "mode must be one of"),
     ],
 )
 def test_bad_input_is_a_value_error_naming_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: box_counts(np.ones((4, 4), bool), [1.5]), "scales must hold integers"),
+        (lambda: fit_dimension([1, 2, 4], [4.5, 2, 1]), "counts must hold integers"),
+        (lambda: box_dimension(np.ones((8, 8), bool), dilation=2.0), "dilation must be an integer"),
+        (lambda: box_dimension(np.ones((8, 8)), threshold="0.5"), "threshold must be a number"),
+        (lambda: box_dimension(np.eye(8, dtype=bool), fit_range=4), "fit_range must be None"),
+        (lambda: Quantile(True), "Quantile q must be a real number"),
+    ],
+)
+def test_wrong_types_are_type_errors(call, message):
+    with pytest.raises(TypeError, match=message):
         call()
 
 

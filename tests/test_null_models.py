@@ -162,26 +162,37 @@ def test_expected_counts_known_cases():
 
 
 @pytest.mark.parametrize(
-    ("call", "match"),
+    ("call", "error", "match"),
     [
-        (lambda: shuffle_entries(np.array(1.0)), "rank"),
-        (lambda: shuffle_entries(np.zeros((0, 3))), "non-empty"),
-        (lambda: shuffle_entries(np.array([1.0, np.nan])), "NaN"),
-        (lambda: shuffle_entries(np.array([1j, 2j])), "real"),
-        (lambda: shuffle_entries(np.ones(3), seed=-1), "seed"),
-        (lambda: shuffle_entries([1.0, 2.0]), "numpy array or a torch tensor"),
-        (lambda: gaussian_like(np.array([np.inf, 1.0])), "NaN or infinite"),
-        (lambda: expected_counts_shuffled((4, 4), [2], 17), "occupied"),
-        (lambda: expected_counts_shuffled((4, 4), [0], 3), "scales"),
-        (lambda: expected_counts_shuffled((4, 4), [2], 3, mode="differential"), "mode"),
-        (lambda: expected_counts_shuffled((), [1], 0), "shape"),
-        (lambda: null_dimensions(np.ones((8, 8)), {"a": 0.5}, 1), "n_samples"),
-        (lambda: null_dimensions(np.ones((8, 8)), {"a": 0.5}, 2, models=("uniform",)), "models"),
-        (lambda: null_dimensions(np.ones((8, 8)), {}, 2), "thresholds"),
+        (lambda: shuffle_entries(np.array(1.0)), ValueError, "x must have rank"),
+        (lambda: shuffle_entries(np.zeros((0, 3))), ValueError, "x is empty"),
+        (lambda: shuffle_entries(np.array([1.0, np.nan])), ValueError, "x has non-finite"),
+        (lambda: shuffle_entries(np.array([1j, 2j])), ValueError, "x must be real"),
+        (lambda: shuffle_entries(np.ones(3), seed=-1), ValueError, "seed must be an integer >= 0"),
+        (lambda: shuffle_entries(np.ones(3), seed=1.0), TypeError, "seed must be an integer"),
+        (lambda: shuffle_entries([1.0, 2.0]), TypeError, "numpy array or a torch tensor"),
+        (lambda: gaussian_like(np.array([np.inf, 1.0])), ValueError, "1 infinite"),
+        (lambda: gaussian_like(np.ones(3, bool)), ValueError, "x must be real-valued"),
+        (lambda: expected_counts_shuffled((4, 4), [2], 17), ValueError, "occupied"),
+        (lambda: expected_counts_shuffled((4, 4), [2], 3.0), TypeError, "occupied"),
+        (lambda: expected_counts_shuffled((4, 4), [0], 3), ValueError, "scales"),
+        (lambda: expected_counts_shuffled((4, 4), [2, 1], 3), ValueError, "strictly increasing"),
+        (lambda: expected_counts_shuffled((4, 4), [2], 3, mode="differential"), ValueError,
+         "mode"),
+        (lambda: expected_counts_shuffled((), [1], 0), ValueError, "shape"),
+        (lambda: expected_counts_shuffled((4, 4.5), [1], 0), TypeError, "shape"),
+        (lambda: null_dimensions(np.ones((8, 8)), {"a": 0.5}, 1), ValueError, "n_samples"),
+        (lambda: null_dimensions(np.ones((8, 8)), {"a": 0.5}, 2.0), TypeError, "n_samples"),
+        (lambda: null_dimensions(np.ones((8, 8)), {"a": 0.5}, 2, models=("uniform",)),
+         ValueError, "models"),
+        (lambda: null_dimensions(np.ones((8, 8)), {}, 2), ValueError, "thresholds"),
+        (lambda: null_dimensions(np.ones((8, 8)), {"a": "q"}, 2), TypeError, "thresholds"),
+        (lambda: null_dimensions(np.ones((8, 8)), {"a": 0.5}, 10**9), ValueError,
+         "more than the limit"),
     ],
 )
-def test_bad_input_is_refused_with_a_message(call, match):
-    with pytest.raises((ValueError, TypeError), match=match):
+def test_bad_input_is_refused_with_a_message(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -232,6 +243,6 @@ def test_plot_helpers_for_null_models_and_dsi():
     assert len(axes) == 3
     ratios = axes[1].lines[0].get_ydata()
     np.testing.assert_allclose(ratios, result.ratios)
-    with pytest.raises(ValueError, match="DSIResult"):
+    with pytest.raises(TypeError, match="DSIResult"):
         plotting.plot_dsi(object())
     plt.close("all")

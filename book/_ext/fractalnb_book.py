@@ -298,7 +298,9 @@ def _resolve_fractalnb_names(app: Sphinx, env, node, contnode):
 
     Sphinx's Python domain looks a name up among the documented objects only; it does not
     follow imports. So here a name is looked up as Python would, in the module the text
-    belongs to (a short name) or from the top (``fractalnb.…``):
+    belongs to (a short name; failing that in its part, ``fractalnb.geometry``, and then in
+    the top-level short list, as a reader of the part would import it) or from the top
+    (``fractalnb.…``):
 
     - an imported name or a re-export (``fractalnb.geometry.box_dimension``, imported
       lazily from ``fractalnb.geometry.boxcount``; a docstring's short ``box_dimension``
@@ -313,13 +315,20 @@ def _resolve_fractalnb_names(app: Sphinx, env, node, contnode):
         return None
     target, module = node.get("reftarget", ""), node.get("py:module") or ""
     if target.startswith("fractalnb."):
-        dotted = target
+        candidates = [target]
     elif module.startswith("fractalnb") and target and not target.startswith("."):
-        dotted = f"{module}.{target}"
+        # a short name: in the docstring's own module, else in its part (the namespace a
+        # reader imports from, ``fractalnb.geometry``), else in the top-level short list
+        parts = module.split(".")
+        candidates = [f"{module}.{target}", *(f"{'.'.join(parts[:k])}.{target}"
+                                              for k in range(len(parts) - 1, 0, -1))]
     else:
         return None
-    resolved = _resolve(dotted)
-    if resolved is None:
+    for dotted in candidates:
+        resolved = _resolve(dotted)
+        if resolved is not None:
+            break
+    else:
         return None
     canonical = canonical_name(dotted)
     if canonical != dotted:

@@ -21,7 +21,7 @@ transformation: our formalisation*.
 
 Examples
 --------
->>> from fractalnb import fractals
+>>> from fractalnb.geometry import fractals
 >>> from fractalnb.geometry import box_counts, box_dimension
 >>> carpet = fractals.sierpinski_carpet(4)
 >>> box_counts(carpet.mask, [1, 3, 9, 27, 81])
@@ -32,15 +32,15 @@ array([4096,  512,   64,    8,    1])
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from .._validate import as_tensor, integer
-from .fit import DEFAULT_CONFIDENCE, BoxDimension, fit_dimension
-from .occupancy_rules import DEFAULT_RULE, MODES, _occupancy, occupancy_rule
+from .._validate import MAX_RANK, as_tensor, choice, integer, sizes
+from .._validate import shape as grid_shape
+from .fit import _MODES, DEFAULT_CONFIDENCE, BoxDimension, fit_dimension
+from .occupancy_rules import _segment
 from .transform import _reduce_axis
 
 __all__ = [
@@ -78,52 +78,25 @@ def dilation_scales(shape: Sequence[int], dilation: int = DEFAULT_DILATION) -> n
     >>> dilation_scales((100,), 3)
     array([ 1,  3,  9, 27, 81])
     """
-    dilation = _check_dilation(dilation)
-    shape = tuple(integer(n, "shape", 1) for n in shape)
-    if not shape:
-        raise ValueError("shape must have rank >= 1")
-    largest = max(shape)
+    dilation = integer(dilation, "dilation", 2)
+    largest = max(grid_shape(shape, max_rank=MAX_RANK))
     scales = [1]
     while scales[-1] * dilation <= largest:
         scales.append(scales[-1] * dilation)
     return np.asarray(scales, dtype=np.int64)
 
 
-def _check_dilation(dilation: object) -> int:
-    if isinstance(dilation, (bool, np.bool_)) or not isinstance(
-        dilation, (int, np.integer, float, np.floating)
-    ):
-        raise ValueError(f"dilation must be an integer >= 2, got {dilation!r}")
-    if not float(dilation).is_integer() or dilation < 2:
-        raise ValueError(f"dilation must be an integer >= 2, got {dilation!r}")
-    return int(dilation)
-
-
 def _check_scales(scales: object, shape: Sequence[int]) -> np.ndarray:
+    """Strictly increasing integers ``>= 1`` up to ``max(shape)`` (one integer is one scale)."""
     if isinstance(scales, (int, np.integer)) and not isinstance(scales, bool):
         scales = [scales]
-    try:
-        values = np.asarray(scales)
-    except Exception as error:  # noqa: BLE001 - report what was given
-        raise ValueError(f"scales must be a sequence of integers, got {scales!r}") from error
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"scales must be a non-empty 1-D sequence of integers, got {scales!r}")
-    if values.dtype.kind == "f":
-        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
-            raise ValueError(f"scales must be integers, got {values.tolist()}")
-        values = values.astype(np.int64)
-    elif values.dtype.kind not in "iu":
-        raise ValueError(f"scales must be integers, got {values.tolist()}")
-    values = values.astype(np.int64)
-    if values.min() < 1:
-        raise ValueError(f"scales must be >= 1, got {values.tolist()}")
-    if np.any(np.diff(values) <= 0):
-        raise ValueError(f"scales must be strictly increasing, got {values.tolist()}")
+    values = sizes(scales, "scales")
     largest = max(int(n) for n in shape)
     if values.max() > largest:
         raise ValueError(
-            f"scale {int(values.max())} is larger than the grid {tuple(int(n) for n in shape)} "
-            f"(one box covers the grid from r = max(shape) = {largest} on)"
+            f"scales holds {int(values.max())}, larger than the grid "
+            f"{tuple(int(n) for n in shape)} (one box covers the grid from r = max(shape) = "
+            f"{largest} on)"
         )
     return values
 
@@ -190,9 +163,12 @@ def box_counts(mask, scales: Sequence[int], mode: str = "occupied") -> np.ndarra
 
     Raises
     ------
+    TypeError
+        If ``mask`` is not an array or tensor, or the scales are not integers.
     ValueError
-        If ``mask`` is not a boolean array of rank 1 to 4, a scale is not an integer
-        ``>= 1``, exceeds the grid or the scales do not increase, or ``mode`` is unknown.
+        If ``mask`` is not a boolean array of rank 1 to 4 (or has more than
+        ``2**30`` elements), a scale is ``< 1`` or exceeds the grid, the scales do not
+        strictly increase, or ``mode`` is unknown.
 
     Examples
     --------
@@ -203,11 +179,12 @@ def box_counts(mask, scales: Sequence[int], mode: str = "occupied") -> np.ndarra
     >>> box_counts(a, [1, 2, 4], mode="boundary")
     array([0, 2, 1])
     """
-    if mode not in ("occupied", "boundary"):
+    if mode == "differential":
         raise ValueError(
-            f"mode must be 'occupied' or 'boundary', got {mode!r} "
+            "mode must be 'occupied' or 'boundary', got 'differential' "
             "(differential box counting: differential_box_counts)"
         )
+    mode = choice(mode, "mode", ("occupied", "boundary"))
     t = _as_mask(mask)
     values = _check_scales(scales, t.shape)
     counts = []
@@ -319,15 +296,14 @@ def box_dimension(
 
     Examples
     --------
-    >>> from fractalnb import fractals
+    >>> from fractalnb.geometry import fractals
     >>> triangle = fractals.sierpinski_triangle(8)
     >>> fit = box_dimension(triangle.mask)
     >>> round(fit.dimension, 6), round(triangle.dimension, 6), fit.self_similarity
     (1.584963, 1.584963, 1.0)
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    dilation = _check_dilation(dilation)
+    mode = choice(mode, "mode", _MODES)
+    dilation = integer(dilation, "dilation", 2)
     if mode == "differential":
         if threshold is not None:
             raise ValueError("differential box counting takes no threshold: pass threshold=None")
@@ -339,17 +315,7 @@ def box_dimension(
             values, counts, fit_range=fit_range, confidence=confidence,
             shape=tuple(t.shape), mode=mode, rule="surface",
         )  # fmt: skip
-    t, _ = as_tensor(x)
-    if t.dtype == torch.bool:
-        if threshold is not None:
-            raise ValueError(
-                "x is a boolean mask (its own occupied set); threshold must be None"
-            )
-        mask, rule, tau, density = t, "mask", math.nan, float(t.float().mean())
-    else:
-        chosen = DEFAULT_RULE if threshold is None else occupancy_rule(threshold)
-        mask, tau, density = _occupancy(t, chosen)
-        rule = chosen.describe()
+    mask, rule, tau, density = _segment(as_tensor(x)[0], threshold)
     values = dilation_scales(mask.shape, dilation) if scales is None else scales
     values = _check_scales(values, mask.shape)
     counts = box_counts(mask, values, mode)

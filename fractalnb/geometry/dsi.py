@@ -36,7 +36,7 @@ A set *is DSI with factor* :math:`\lambda` (``DSIResult.is_dsi``) when
 
 Examples
 --------
->>> from fractalnb import fractals
+>>> from fractalnb.geometry import fractals
 >>> from fractalnb.geometry import dsi_test
 >>> result = dsi_test(fractals.cantor_set(9).mask, dilation=3)
 >>> result.ratio_residual < 1e-12, result.is_dsi
@@ -50,20 +50,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
-from .._validate import as_tensor, integer
-from .boxcount import _check_dilation, box_counts, dilation_scales
-from .fit import _ratio_residual, default_fit_range, fit_dimension
-from .occupancy_rules import DEFAULT_RULE, _occupancy, occupancy_rule
+from .._validate import as_tensor, choice, describe, integer, real, real_array, same_length
+from .boxcount import box_counts, dilation_scales
+from .fit import _ratio_residual, fit_dimension
+from .fit_range import _resolve_fit_range
+from .occupancy_rules import _segment
 
 __all__ = [
     "DEFAULT_DSI_TOLERANCE",
     "MIN_CONCORDANCE",
     "MIN_PERIODIC_AMPLITUDE",
     "ratio_residual",
-    "dense_scales",
-    "log_periodic_fit",
     "log_periodic_concordance",
     "DSIResult",
     "dsi_test",
@@ -92,9 +90,10 @@ def ratio_residual(counts: Iterable[int], dilation: int) -> float:
     Parameters
     ----------
     counts
-        Positive counts at consecutive scales of one geometric sequence, at least 3.
+        Positive counts at consecutive scales of one geometric sequence, at least 3
+        (an array or a sequence of real numbers).
     dilation
-        The ratio :math:`\lambda` of the sequence.
+        The ratio :math:`\lambda` of the sequence, an integer ``>= 2``.
 
     Returns
     -------
@@ -113,16 +112,16 @@ def ratio_residual(counts: Iterable[int], dilation: int) -> float:
     >>> round(ratio_residual([100, 40, 20, 12], 2), 4)
     0.2392
     """
-    dilation = _check_dilation(dilation)
-    n = np.asarray(list(counts), dtype=np.float64)
-    if n.ndim != 1 or n.size < 3:
+    dilation = integer(dilation, "dilation", 2)
+    n = real_array(counts, "counts", ndim=1)
+    if n.size < 3:
         raise ValueError(f"counts must hold at least 3 values, got {n.size}")
     if np.any(n <= 0):
         raise ValueError(f"counts must be positive for the ratio test, got {n.tolist()}")
     return _ratio_residual(n, dilation)
 
 
-def dense_scales(r_min: int, r_max: int, points_per_period: int, dilation: int) -> np.ndarray:
+def _dense_scales(r_min: int, r_max: int, points_per_period: int, dilation: int) -> np.ndarray:
     r"""Return integer scales in ``[r_min, r_max]``, geometrically spaced.
 
     About ``points_per_period`` scales per factor :math:`\lambda`, rounded to integers,
@@ -131,7 +130,7 @@ def dense_scales(r_min: int, r_max: int, points_per_period: int, dilation: int) 
     Parameters
     ----------
     r_min, r_max
-        Inclusive bounds, ``1 <= r_min < r_max``.
+        Inclusive bounds, ``1 <= r_min < r_max`` (checked by the caller).
     points_per_period
         Scales per factor :math:`\lambda` (fewer where integers run out), ``>= 2``.
     dilation
@@ -144,27 +143,21 @@ def dense_scales(r_min: int, r_max: int, points_per_period: int, dilation: int) 
 
     Examples
     --------
-    >>> dense_scales(1, 9, 4, 3)
+    >>> _dense_scales(1, 9, 4, 3)
     array([1, 2, 3, 4, 5, 7, 9])
     """
-    r_min = integer(r_min, "r_min", 1)
-    r_max = integer(r_max, "r_max", 1)
-    points_per_period = integer(points_per_period, "points_per_period", 2)
-    dilation = _check_dilation(dilation)
-    if r_max <= r_min:
-        raise ValueError(f"r_max must exceed r_min, got r_min={r_min}, r_max={r_max}")
     periods = math.log(r_max / r_min) / math.log(dilation)
     count = max(2, int(math.ceil(periods * points_per_period)) + 1)
     values = np.round(np.geomspace(r_min, r_max, count)).astype(np.int64)
     return np.unique(np.concatenate([[r_min], values, [r_max]]))
 
 
-def log_periodic_fit(
+def _log_periodic_fit(
     scales: Iterable[int], residuals: Iterable[float], dilation: int, harmonics: int = 2
 ) -> tuple[float, float, np.ndarray]:
     r"""Fit a Fourier series in the phase :math:`\varphi = \log_\lambda r \bmod 1` to residuals.
 
-    Parameters
+    Parameters (checked by the caller, :func:`dsi_test`)
     ----------
     scales
         The scales :math:`r` (positive).
@@ -190,20 +183,12 @@ def log_periodic_fit(
     >>> import numpy as np
     >>> r = np.arange(1, 82)
     >>> e = 0.1 * np.cos(2 * np.pi * np.log(r) / np.log(3))
-    >>> r2, amplitude, _ = log_periodic_fit(r, e, 3)
+    >>> r2, amplitude, _ = _log_periodic_fit(r, e, 3)
     >>> round(r2, 6), round(amplitude, 3) > 0
     (1.0, True)
     """
-    r = np.asarray(list(scales), dtype=np.float64)
-    e = np.asarray(list(residuals), dtype=np.float64)
-    dilation = _check_dilation(dilation)
-    harmonics = integer(harmonics, "harmonics", 1)
-    if r.shape != e.shape or r.ndim != 1:
-        raise ValueError(
-            f"scales and residuals must be 1-D of equal length, got {r.shape}, {e.shape}"
-        )
-    if np.any(r <= 0) or not np.all(np.isfinite(e)):
-        raise ValueError("scales must be positive and residuals finite")
+    r = np.asarray(scales, dtype=np.float64)
+    e = np.asarray(residuals, dtype=np.float64)
     phase = np.mod(np.log(r) / math.log(dilation), 1.0)
     if np.unique(np.round(phase, 9)).size <= 2 * harmonics + 1:
         raise ValueError(
@@ -253,14 +238,11 @@ def log_periodic_concordance(inner: Iterable[float], outer: Iterable[float]) -> 
     >>> log_periodic_concordance([0.0, 0.0], [0.0, 0.0])
     0.0
     """
-    a = np.asarray(list(inner), dtype=np.float64)
-    b = np.asarray(list(outer), dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
-        raise ValueError(
-            f"inner and outer must be 1-D of equal length >= 2, got {a.shape}, {b.shape}"
-        )
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("inner and outer must be finite")
+    a = real_array(inner, "inner", ndim=1)
+    b = real_array(outer, "outer", ndim=1)
+    same_length(a, b, "inner and outer")
+    if a.size < 2:
+        raise ValueError(f"inner and outer must hold at least 2 values, got {a.size}")
     denominator = a.var() + b.var() + (a.mean() - b.mean()) ** 2
     if denominator <= 1e-24:
         return 0.0
@@ -339,7 +321,7 @@ class DSIResult:
 
         Examples
         --------
-        >>> from fractalnb import fractals
+        >>> from fractalnb.geometry import fractals
         >>> sorted(dsi_test(fractals.cantor_set(8).mask, dilation=3).to_dict())[:3]
         ['dilation', 'dimension', 'is_dsi']
         """
@@ -356,17 +338,6 @@ class DSIResult:
             "r_min": self.fit_range[0],
             "r_max": self.fit_range[1],
         }
-
-
-def _segment(x: object, threshold: object) -> torch.Tensor:
-    t, _ = as_tensor(x)
-    if t.dtype == torch.bool:
-        if threshold is not None:
-            raise ValueError("x is a boolean mask (its own occupied set); threshold must be None")
-        return t
-    rule = DEFAULT_RULE if threshold is None else occupancy_rule(threshold)
-    mask, _, _ = _occupancy(t, rule)
-    return mask
 
 
 def dsi_test(
@@ -394,7 +365,7 @@ def dsi_test(
     mode
         ``"occupied"`` or ``"boundary"``.
     fit_range
-        ``None`` (the default fit range of :func:`fractalnb.geometry.default_fit_range`
+        ``None`` (the default fit range of :func:`~fractalnb.geometry.default_fit_range`
         for the scales :math:`\lambda^k`), ``"all"``, or inclusive ``(r_min, r_max)``.
     points_per_period
         Dense scales per factor :math:`\lambda` for the log-periodic residual.
@@ -415,31 +386,20 @@ def dsi_test(
 
     Examples
     --------
-    >>> from fractalnb import fractals
+    >>> from fractalnb.geometry import fractals
     >>> triangle = dsi_test(fractals.sierpinski_triangle(9).mask, dilation=2)
     >>> round(triangle.dimension, 4), triangle.ratio_constant, triangle.is_dsi
     (1.585, True, True)
     """
-    dilation = _check_dilation(dilation)
-    tolerance = float(tolerance)
-    if not (math.isfinite(tolerance) and tolerance > 0):
-        raise ValueError(f"tolerance must be a positive number, got {tolerance!r}")
-    if mode not in ("occupied", "boundary"):
-        raise ValueError(f"mode must be 'occupied' or 'boundary', got {mode!r}")
-    mask = _segment(x, threshold)
+    dilation = integer(dilation, "dilation", 2)
+    tolerance = real(tolerance, "tolerance", 0, open_min=True)
+    mode = choice(mode, "mode", ("occupied", "boundary"))
+    points_per_period = integer(points_per_period, "points_per_period", 2)
+    harmonics = integer(harmonics, "harmonics", 1)
+    mask = _segment(as_tensor(x)[0], threshold)[0]
     shape = tuple(mask.shape)
     powers = dilation_scales(shape, dilation)
-    if fit_range is None:
-        lo, hi = default_fit_range(powers, shape)
-    elif isinstance(fit_range, str) and fit_range == "all":
-        lo, hi = int(powers[0]), int(powers[-1])
-    else:
-        try:
-            lo, hi = (integer(v, "fit_range", 1) for v in fit_range)  # type: ignore[union-attr]
-        except TypeError as error:
-            raise ValueError(
-                f"fit_range must be None, 'all' or (r_min, r_max), got {fit_range!r}"
-            ) from error
+    lo, hi = _resolve_fit_range(fit_range, powers, shape)
     scales = powers[(powers >= lo) & (powers <= hi)]
     if scales.size < 3:
         raise ValueError(
@@ -447,7 +407,7 @@ def dsi_test(
             f"({scales.tolist()}); the ratio test needs at least 3"
         )
     lo, hi = int(scales[0]), int(scales[-1])
-    base = dense_scales(lo, hi // dilation, points_per_period, dilation)
+    base = _dense_scales(lo, hi // dilation, points_per_period, dilation)
     dense = np.union1d(base, base * dilation)
     all_scales = np.union1d(scales, dense)
     all_counts = box_counts(mask, all_scales, mode)
@@ -465,7 +425,7 @@ def dsi_test(
     concordance = log_periodic_concordance(inner, outer)
     amplitude = float(np.sqrt(np.mean((residuals - residuals.mean()) ** 2)))
     try:
-        r2, _, fitted = log_periodic_fit(dense, residuals, dilation, harmonics)
+        r2, _, fitted = _log_periodic_fit(dense, residuals, dilation, harmonics)
     except ValueError:  # too few phases for the descriptive Fourier fit
         r2, fitted = math.nan, np.full(dense.shape, np.nan)
     eps = ratio_residual(counts, dilation)
@@ -521,11 +481,15 @@ def estimate_dilation(
 
     Examples
     --------
-    >>> from fractalnb import fractals
+    >>> from fractalnb.geometry import fractals
     >>> estimate_dilation(fractals.cantor_set(10).mask)
     3
     """
-    values = sorted({_check_dilation(c) for c in candidates})
+    if isinstance(candidates, (str, bytes)) or not hasattr(candidates, "__iter__"):
+        raise TypeError(
+            f"candidates must be a sequence of integers >= 2, got {describe(candidates)}"
+        )
+    values = sorted({integer(c, "candidates", 2) for c in candidates})
     if not values:
         raise ValueError("candidates must hold at least one integer >= 2")
     for dilation in values:

@@ -1,6 +1,22 @@
-"""Power-law fits.
+r"""Power-law fits: every straight-line fit of box counts in the package.
 
-The box-counting dimension, local slopes, self-similarity, and the scaling fits of graph box counts.
+The box-counting dimension of a grid set (:func:`fit_dimension`, a :class:`BoxDimension`),
+its local slopes and degree of self-similarity, and the scaling fits of graph box counts
+(:func:`fit_box_dimension`, :func:`fit_exponential_decay`, a :class:`ScalingFit`).
+
+Conventions. Every fit is an ordinary least-squares line :math:`y = c + s\,x` through
+points :math:`(x_k, y_k)` (:func:`_least_squares`, one implementation of the slope, the
+intercept, the sums of squares and :math:`R^2`), with :math:`y = \log N`:
+
+- :func:`fit_dimension`: :math:`x = \log(1/r)`, so the slope *is* :math:`D`; solved by the
+  centred normal equations :math:`s = S_{xy}/S_{xx}` (they give the standard error too);
+- :func:`fit_box_dimension`: :math:`x = \log \ell_B`, :math:`d_B = -s`;
+  :func:`fit_exponential_decay`: :math:`x = \ell_B`, :math:`1/\ell_0 = -s`; both solved by
+  :func:`numpy.polyfit` (least squares by SVD). The two solvers agree to about
+  :math:`10^{-12}` relative, not to the last digit; each fit keeps its own so that the
+  numbers it has always given do not change;
+- :math:`R^2 = 1 - SS_{res}/SS_{tot}`, and exactly 1 when the points lie on a line up to
+  round-off (:math:`SS_{res} \le 10^{-24}\max(1, SS_{tot})`) or are flat (:math:`SS_{tot} = 0`).
 """
 
 from __future__ import annotations
@@ -8,18 +24,28 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from scipy import stats
 
-from .._validate import integer
+from .._validate import (
+    MAX_RANK,
+    choice,
+    describe,
+    integer_array,
+    real,
+    real_array,
+    same_length,
+    sizes,
+)
+from .._validate import shape as grid_shape
+from .fit_range import _MIN_FIT_SCALES, _resolve_fit_range
 
 __all__ = [
     "DEFAULT_CONFIDENCE",
-    "MIN_FIT_SCALES",
     "local_slopes",
     "self_similarity",
-    "default_fit_range",
     "BoxDimension",
     "fit_dimension",
     "ScalingFit",
@@ -32,8 +58,48 @@ DEFAULT_CONFIDENCE = 0.95
 """Confidence level of the interval on the fitted dimension."""
 
 
-MIN_FIT_SCALES = 3
-"""The fewest scales a dimension is fitted on (a confidence interval needs 3)."""
+_MODES: tuple[str, ...] = ("occupied", "boundary", "differential")
+"""The counting modes (boxes meeting A; boxes on the boundary of A; boxes under a surface)."""
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A least-squares line ``y = intercept + slope * x`` and its sums of squares."""
+
+    slope: float
+    intercept: float
+    ssr: float  # residual sum of squares
+    sst: float  # total sum of squares about the mean of y
+    sxx: float  # sum of squares of x about its mean
+
+    @property
+    def r2(self) -> float:
+        # exact power laws give round-off residuals ~1e-16; a flat line (sst = 0) fits exactly
+        if self.ssr <= 1e-24 * max(1.0, self.sst) or self.sst == 0.0:
+            return 1.0
+        return 1.0 - self.ssr / self.sst
+
+
+def _least_squares(x: np.ndarray, y: np.ndarray, solver: Literal["centred", "polyfit"]) -> _Line:
+    """Fit ``y = c + s x`` by least squares (see the module's conventions for ``solver``)."""
+    x_mean, y_mean = x.mean(), y.mean()
+    sxx = float(np.sum((x - x_mean) ** 2))
+    if solver == "centred":
+        slope = float(np.sum((x - x_mean) * (y - y_mean)) / sxx)
+        intercept = float(y_mean - slope * x_mean)
+    else:
+        slope, intercept = (float(v) for v in np.polyfit(x, y, 1))
+    residuals = y - (intercept + slope * x)
+    return _Line(slope, intercept, float(np.sum(residuals**2)),
+                 float(np.sum((y - y_mean) ** 2)), sxx)  # fmt: skip
+
+
+def _positive_sizes(value: object, name: str, *, integral: bool, min_count: int) -> np.ndarray:
+    """Strictly increasing sizes: integers ``>= 1``, or reals ``> 0``."""
+    a = sizes(value, name, integral=integral, minimum=1 if integral else 0, min_count=min_count)
+    if not integral and a.min() <= 0:
+        raise ValueError(f"{name} must hold values > 0, got {a.min()}")
+    return a
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -42,13 +108,30 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _scales_and_counts(
+    scales: object, counts: object, *, integral: bool, min_count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check strictly increasing scales and their counts ``>= 0`` (equal lengths)."""
+    r = _positive_sizes(scales, "scales", integral=integral, min_count=min_count)
+    if integral:
+        n = integer_array(counts, "counts", ndim=1, minimum=0)
+    else:
+        n = real_array(counts, "counts", ndim=1)
+        if n.min() < 0:
+            raise ValueError(f"counts must hold values >= 0, got {n.min()}")
+    same_length(r, n, "scales and counts")
+    return (r, n) if integral else (r.astype(np.float64), n)
+
+
 def local_slopes(scales: Sequence[int], counts: Sequence[int]) -> np.ndarray:
     r"""Return the local slopes :math:`-\Delta \log N / \Delta \log r` between consecutive scales.
 
     Parameters
     ----------
-    scales, counts
-        Increasing scales and their counts :math:`N(r)`.
+    scales
+        At least 2 strictly increasing positive scales (reals: graph box sizes too).
+    counts
+        Their counts :math:`N(r)`, finite and ``>= 0``, one per scale.
 
     Returns
     -------
@@ -60,8 +143,7 @@ def local_slopes(scales: Sequence[int], counts: Sequence[int]) -> np.ndarray:
     >>> local_slopes([1, 2, 4], [9, 3, 1]).round(4)
     array([1.585, 1.585])
     """
-    r = np.asarray(scales, dtype=np.float64)
-    n = np.asarray(counts, dtype=np.float64)
+    r, n = _scales_and_counts(scales, counts, integral=False, min_count=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_n = np.where(n > 0, np.log(np.where(n > 0, n, 1.0)), np.nan)
     return -np.diff(log_n) / np.diff(np.log(r))
@@ -94,12 +176,10 @@ def self_similarity(scales: Sequence[int], counts: Sequence[int]) -> float:
     >>> round(self_similarity([1, 2, 4, 8], [64, 20, 8, 4]), 3)
     0.828
     """
-    r = np.asarray(scales, dtype=np.float64)
-    slopes = local_slopes(scales, counts)
-    if slopes.size < 2:
-        raise ValueError(f"self_similarity needs at least 3 scales, got {r.size}")
-    if not np.all(np.isfinite(slopes)):
-        raise ValueError("self_similarity needs positive counts at every scale")
+    r, n = _scales_and_counts(scales, counts, integral=False, min_count=3)
+    if n.min() <= 0:
+        raise ValueError(f"counts must be positive at every scale for self_similarity, got {n}")
+    slopes = local_slopes(r, n)
     weights = np.diff(np.log(r))
     mean = float(np.average(slopes, weights=weights))
     spread = float(np.sqrt(np.average((slopes - mean) ** 2, weights=weights)))
@@ -108,47 +188,6 @@ def self_similarity(scales: Sequence[int], counts: Sequence[int]) -> float:
     if mean == 0.0:
         return 0.0
     return 1.0 / (1.0 + spread / abs(mean))
-
-
-def default_fit_range(scales: Sequence[int], shape: Sequence[int]) -> tuple[int, int]:
-    """Return the default fit range ``(r_min, r_max)``: the scales free of finite-size effects.
-
-    Left out are the finest scale ``r = 1`` (the pixel level: :math:`N(1) = |A|`, where
-    digitisation dominates) and the scales ``r > min(shape) / 4`` (at most four boxes
-    along the shortest axis: the count is dominated by the grid's edges, and on an elongated
-    grid the boxes span the short axis, so the local slope falls to that of a line). Axes of
-    length 1 (a bias seen as a 1-by-n grid) do not count as shortest. When that leaves
-    fewer than :data:`MIN_FIT_SCALES` scales, the range is widened to the coarse end first,
-    then to ``r = 1``.
-
-    Parameters
-    ----------
-    scales
-        The increasing scales counted.
-    shape
-        The grid shape.
-
-    Returns
-    -------
-    tuple of int
-        Inclusive bounds ``(r_min, r_max)``, both among ``scales``.
-
-    Examples
-    --------
-    >>> default_fit_range([1, 2, 4, 8, 16, 32, 64, 128, 256], (256, 256))
-    (2, 64)
-    """
-    r = np.asarray(scales, dtype=np.int64)
-    sides = [int(n) for n in shape if int(n) > 1] or [1]
-    shortest = min(sides)
-    inside = np.flatnonzero((r > 1) & (4 * r <= shortest))
-    if inside.size >= MIN_FIT_SCALES:
-        return int(r[inside[0]]), int(r[inside[-1]])
-    lo = int(np.flatnonzero(r > 1)[0]) if np.any(r > 1) else 0
-    hi = min(lo + MIN_FIT_SCALES, r.size) - 1
-    if hi - lo + 1 < MIN_FIT_SCALES:
-        lo = max(0, hi - MIN_FIT_SCALES + 1)
-    return int(r[lo]), int(r[hi])
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,7 +274,7 @@ class BoxDimension:
 
         Examples
         --------
-        >>> from fractalnb import fractals
+        >>> from fractalnb.geometry import box_dimension, fractals
         >>> row = box_dimension(fractals.cantor_set(6).mask, [1, 3, 9, 27], fit_range="all")
         >>> sorted(row.to_dict())[:4]
         ['ci_high', 'ci_low', 'confidence', 'counts']
@@ -285,27 +324,15 @@ def _infer_dilation(scales: np.ndarray) -> int | None:
     return None
 
 
-def _resolve_fit_range(
-    fit_range: object, scales: np.ndarray, shape: Sequence[int]
-) -> tuple[int, int]:
-    if fit_range is None:
-        if not shape:
-            raise ValueError("fit_range=None needs the grid shape; pass fit_range explicitly")
-        return default_fit_range(scales, shape)
-    if isinstance(fit_range, str):
-        if fit_range != "all":
-            raise ValueError(f"fit_range must be None, 'all' or (r_min, r_max), got {fit_range!r}")
-        return int(scales[0]), int(scales[-1])
-    try:
-        lo, hi = fit_range  # type: ignore[misc]
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"fit_range must be None, 'all' or (r_min, r_max), got {fit_range!r}"
-        ) from error
-    lo, hi = integer(lo, "fit_range[0]", 1), integer(hi, "fit_range[1]", 1)
-    if lo > hi:
-        raise ValueError(f"fit_range must have r_min <= r_max, got {fit_range!r}")
-    return lo, hi
+def _check_record(mode: object, rule: object, tau: object, density: object) -> str:
+    """Check what :func:`fit_dimension` records (NaN stands for "none" in tau and density)."""
+    mode = choice(mode, "mode", _MODES)
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be a string, got {describe(rule)}")
+    for value, name, maximum in ((tau, "tau", None), (density, "density", 1)):
+        if not (isinstance(value, (float, np.floating)) and math.isnan(value)):
+            real(value, name, 0, maximum)
+    return mode
 
 
 def fit_dimension(
@@ -341,7 +368,7 @@ def fit_dimension(
     Raises
     ------
     ValueError
-        If fewer than :data:`MIN_FIT_SCALES` scales lie in the fit range, or a count
+        If fewer than 3 scales lie in the fit range, or a count
         there is not positive.
 
     Examples
@@ -350,50 +377,38 @@ def fit_dimension(
     >>> round(fit.dimension, 6), fit.r2
     (1.584963, 1.0)
     """
-    r = np.asarray(scales, dtype=np.int64)
-    n = np.asarray(counts, dtype=np.int64)
-    if r.ndim != 1 or r.shape != n.shape:
-        raise ValueError(f"scales and counts must be 1-D of equal length, got {r.shape}, {n.shape}")
-    if r.size and (r.min() < 1 or np.any(np.diff(r) <= 0)):
-        raise ValueError(f"scales must be strictly increasing integers >= 1, got {r.tolist()}")
-    if not (0.0 < float(confidence) < 1.0):
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    r, n = _scales_and_counts(scales, counts, integral=True, min_count=1)
+    confidence = real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
+    shape = grid_shape(shape, max_rank=MAX_RANK, allow_empty=True)
+    mode = _check_record(mode, rule, tau, density)
     lo, hi = _resolve_fit_range(fit_range, r, shape)
     selected = (r >= lo) & (r <= hi)
     n_fit = int(selected.sum())
-    if n_fit < MIN_FIT_SCALES:
+    if n_fit < _MIN_FIT_SCALES:
         raise ValueError(
             f"the fit range r = {lo}..{hi} holds {n_fit} of the scales {r.tolist()}; "
-            f"a dimension needs at least {MIN_FIT_SCALES} (use larger input, more scales "
+            f"a dimension needs at least {_MIN_FIT_SCALES} (use larger input, more scales "
             "or a wider fit_range)"
         )
     if np.any(n[selected] <= 0):
         zero = r[selected][n[selected] <= 0].tolist()
         raise ValueError(
-            f"N(r) = 0 at scales {zero} in the fit range ({mode} mode): the set"
+            f"counts: N(r) = 0 at scales {zero} in the fit range ({mode} mode): the set"
             + (" has no boundary there" if mode == "boundary" else " is empty there")
         )
-    x = -np.log(r[selected].astype(np.float64))
-    y = np.log(n[selected].astype(np.float64))
-    x_mean, y_mean = x.mean(), y.mean()
-    sxx = float(np.sum((x - x_mean) ** 2))
-    slope = float(np.sum((x - x_mean) * (y - y_mean)) / sxx)
-    intercept = float(y_mean - slope * x_mean)
-    residuals = y - (intercept + slope * x)
-    ssr = float(np.sum(residuals**2))
-    sst = float(np.sum((y - y_mean) ** 2))
+    line = _least_squares(-np.log(r[selected].astype(np.float64)),
+                          np.log(n[selected].astype(np.float64)), "centred")  # fmt: skip
+    slope = line.slope
     dof = n_fit - 2
-    stderr = math.sqrt(ssr / dof / sxx)
+    stderr = math.sqrt(line.ssr / dof / line.sxx)
     half = float(stats.t.ppf(0.5 + confidence / 2, dof)) * stderr
-    # exact power laws give round-off residuals ~1e-16; a flat line (sst = 0) fits exactly
-    r2 = 1.0 if ssr <= 1e-24 * max(1.0, sst) or sst == 0.0 else 1.0 - ssr / sst
     return BoxDimension(
         dimension=slope,
-        intercept=intercept,
+        intercept=line.intercept,
         stderr=stderr,
         ci=(slope - half, slope + half),
-        confidence=float(confidence),
-        r2=r2,
+        confidence=confidence,
+        r2=line.r2,
         self_similarity=self_similarity(r[selected], n[selected]),
         scales=_frozen(r),
         counts=_frozen(n),
@@ -405,7 +420,7 @@ def fit_dimension(
         tau=float(tau),
         density=float(density),
         dilation=_infer_dilation(r),
-        shape=tuple(int(s) for s in shape),
+        shape=shape,
         dsi_residual=(
             _ratio_residual(n[selected], _infer_dilation(r[selected]))
             if _infer_dilation(r[selected]) is not None else math.nan
@@ -461,34 +476,27 @@ class ScalingFit:
 
 
 def _fit_line(box_sizes, n_boxes, fit_min, fit_max, law: str) -> ScalingFit:
-    sizes = np.asarray(box_sizes, dtype=np.float64)
-    counts = np.asarray(n_boxes, dtype=np.float64)
-    if sizes.shape != counts.shape or sizes.ndim != 1:
-        raise ValueError(
-            f"box_sizes and n_boxes must be 1-D of equal length, got {sizes.shape}, {counts.shape}"
-        )
-    if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
-        raise ValueError("box sizes must be finite and > 0")
-    if not np.all(np.isfinite(counts)) or np.any(counts < 1):
-        raise ValueError("box counts must be finite and >= 1")
-    keep = np.ones(len(sizes), dtype=bool)
-    if fit_min is not None:
-        keep &= sizes >= fit_min
-    if fit_max is not None:
-        keep &= sizes <= fit_max
+    sizes_ = _positive_sizes(box_sizes, "box_sizes", integral=False, min_count=2)
+    counts = real_array(n_boxes, "n_boxes", ndim=1)
+    same_length(sizes_, counts, "box_sizes and n_boxes")
+    if counts.min() < 1:
+        raise ValueError(f"n_boxes must hold counts >= 1, got {counts.min()}")
+    bounds = [None if v is None else real(v, name, open_min=True, minimum=0)
+              for v, name in ((fit_min, "fit_min"), (fit_max, "fit_max"))]
+    keep = np.ones(len(sizes_), dtype=bool)
+    if bounds[0] is not None:
+        keep &= sizes_ >= bounds[0]
+    if bounds[1] is not None:
+        keep &= sizes_ <= bounds[1]
     if keep.sum() < 2:
         raise ValueError(
-            f"need at least 2 box sizes in the fit range [{fit_min}, {fit_max}], "
-            f"got {int(keep.sum())}"
+            f"need at least 2 box sizes in the fit range [fit_min, fit_max] = "
+            f"[{fit_min}, {fit_max}], got {int(keep.sum())}"
         )
-    x = np.log(sizes[keep]) if law == "power" else sizes[keep]
-    y = np.log(counts[keep])
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (slope * x + intercept)
-    total = np.sum((y - y.mean()) ** 2)
-    r2 = 1.0 - np.sum(residual**2) / total if total > 0 else 1.0
-    return ScalingFit(law=law, exponent=float(-slope), intercept=float(intercept),
-                      r2=float(r2), box_sizes=sizes[keep])
+    x = np.log(sizes_[keep]) if law == "power" else sizes_[keep]
+    line = _least_squares(x, np.log(counts[keep]), "polyfit")
+    return ScalingFit(law=law, exponent=-line.slope, intercept=line.intercept, r2=line.r2,
+                      box_sizes=sizes_[keep])
 
 
 def fit_box_dimension(
@@ -502,10 +510,13 @@ def fit_box_dimension(
 
     Parameters
     ----------
-    box_sizes, n_boxes
-        The curve :math:`N_B(\ell_B)`.
+    box_sizes
+        Strictly increasing box sizes :math:`\ell_B > 0`, at least 2.
+    n_boxes
+        The counts :math:`N_B(\ell_B) \ge 1`, one per size.
     fit_min, fit_max
-        Only box sizes in ``[fit_min, fit_max]`` enter the fit (inclusive); all by default.
+        Only box sizes in ``[fit_min, fit_max]`` enter the fit (inclusive, ``> 0``); all by
+        default. At least 2 sizes must remain.
 
     Returns
     -------
@@ -529,6 +540,16 @@ def fit_exponential_decay(
     fit_max: float | None = None,
 ) -> ScalingFit:
     r"""Fit :math:`N_B \propto e^{-\ell_B/\ell_0}` by least squares in semi-log axes.
+
+    Parameters
+    ----------
+    box_sizes, n_boxes, fit_min, fit_max
+        As in :func:`fit_box_dimension`.
+
+    Returns
+    -------
+    ScalingFit
+        ``law="exponential"``; ``.length`` is :math:`\ell_0`.
 
     Examples
     --------

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validate import budget, integer, real
+from .._validate import seed as check_seed
+
 __all__ = [
     "Fractal",
     "cantor_set",
@@ -71,17 +74,13 @@ class Fractal:
         return self.mask if dtype is None else self.mask.astype(dtype)
 
 
-def _check_level(level: object, name: str = "level", minimum: int = 0) -> int:
-    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {level!r}")
-    if level < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {level}")
-    return int(level)
-
-
-def _check_size(cells: int, what: str) -> None:
-    if cells > _MAX_CELLS:
-        raise ValueError(f"{what} would have {cells:,} grid points (limit {_MAX_CELLS:,})")
+def _grid(base: int, power: int, name: str) -> None:
+    """Refuse up front a grid of ``base**power`` points above ``_MAX_CELLS`` (set by ``name``)."""
+    if power * math.log2(base) > 62:  # do not even form the number
+        raise ValueError(
+            f"{name} asks for {base}**{power} grid points, more than the limit of {_MAX_CELLS}"
+        )
+    budget(base**power, name, _MAX_CELLS, "grid points")
 
 
 def _digits_avoid(index: np.ndarray, base: int, level: int, forbidden: int) -> np.ndarray:
@@ -114,8 +113,8 @@ def cantor_set(level: int) -> Fractal:
     >>> cantor_set(2).mask.astype(int)
     array([1, 0, 1, 0, 0, 0, 1, 0, 1])
     """
-    level = _check_level(level)
-    _check_size(3**level, "cantor_set")
+    level = integer(level, "level", 0)
+    _grid(3, level, "level")
     index = np.arange(3**level)
     mask = _digits_avoid(index, 3, level, 1)
     return Fractal(f"Cantor set, level {level}", mask, math.log(2) / math.log(3),
@@ -143,11 +142,9 @@ def cantor_dust(level: int, rank: int = 2) -> Fractal:
     >>> dust.mask.shape, int(dust.mask.sum())
     ((9, 9, 9), 64)
     """
-    level = _check_level(level)
-    rank = _check_level(rank, "rank", 1)
-    if rank > 4:
-        raise ValueError(f"rank must be 1 to 4, got {rank}")
-    _check_size(3 ** (level * rank), "cantor_dust")
+    level = integer(level, "level", 0)
+    rank = integer(rank, "rank", 1, 4)
+    _grid(3, level * rank, "level")
     line_mask = cantor_set(level).mask
     mask = line_mask
     for _ in range(rank - 1):
@@ -179,8 +176,8 @@ def sierpinski_triangle(level: int) -> Fractal:
            [1, 1, 0, 0],
            [1, 0, 0, 0]])
     """
-    level = _check_level(level)
-    _check_size(4**level, "sierpinski_triangle")
+    level = integer(level, "level", 0)
+    _grid(4, level, "level")
     index = np.arange(2**level)
     mask = (index[:, None] & index[None, :]) == 0
     return Fractal(f"Sierpinski triangle, level {level}", mask, math.log(3) / math.log(2),
@@ -196,6 +193,15 @@ def _base3_pattern(level: int, keep: np.ndarray, rank: int) -> np.ndarray:
         mask &= keep[tuple(value % 3)]
         value //= 3
     return mask.reshape((3**level,) * rank)
+
+
+def _base3_fractal(title: str, level: object, keep: np.ndarray) -> Fractal:
+    """Build the self-similar set keeping the ``m = keep.sum()`` cells of ``3 x ... x 3``."""
+    level = integer(level, "level", 0)
+    rank, copies = keep.ndim, int(keep.sum())
+    _grid(3**rank, level, "level")
+    return Fractal(f"{title}, level {level}", _base3_pattern(level, keep, rank),
+                   math.log(copies) / math.log(3), f"ln {copies} / ln 3", 3, level)  # fmt: skip
 
 
 def sierpinski_carpet(level: int) -> Fractal:
@@ -220,12 +226,9 @@ def sierpinski_carpet(level: int) -> Fractal:
            [1, 0, 1],
            [1, 1, 1]])
     """
-    level = _check_level(level)
-    _check_size(9**level, "sierpinski_carpet")
     keep = np.ones((3, 3), dtype=bool)
     keep[1, 1] = False
-    return Fractal(f"Sierpinski carpet, level {level}", _base3_pattern(level, keep, 2),
-                   math.log(8) / math.log(3), "ln 8 / ln 3", 3, level)  # fmt: skip
+    return _base3_fractal("Sierpinski carpet", level, keep)
 
 
 def vicsek_fractal(level: int) -> Fractal:
@@ -248,12 +251,9 @@ def vicsek_fractal(level: int) -> Fractal:
            [1, 1, 1],
            [0, 1, 0]])
     """
-    level = _check_level(level)
-    _check_size(9**level, "vicsek_fractal")
     keep = np.zeros((3, 3), dtype=bool)
     keep[1, :] = keep[:, 1] = True
-    return Fractal(f"Vicsek fractal, level {level}", _base3_pattern(level, keep, 2),
-                   math.log(5) / math.log(3), "ln 5 / ln 3", 3, level)  # fmt: skip
+    return _base3_fractal("Vicsek fractal", level, keep)
 
 
 def menger_sponge(level: int) -> Fractal:
@@ -277,12 +277,8 @@ def menger_sponge(level: int) -> Fractal:
     >>> int(menger_sponge(2).mask.sum())
     400
     """
-    level = _check_level(level)
-    _check_size(27**level, "menger_sponge")
-    digits = np.indices((3, 3, 3))
-    keep = (digits == 1).sum(axis=0) < 2
-    return Fractal(f"Menger sponge, level {level}", _base3_pattern(level, keep, 3),
-                   math.log(20) / math.log(3), "ln 20 / ln 3", 3, level)  # fmt: skip
+    keep = (np.indices((3, 3, 3)) == 1).sum(axis=0) < 2
+    return _base3_fractal("Menger sponge", level, keep)
 
 
 def _power_level(size: int, base: int = 2) -> int | None:
@@ -319,11 +315,9 @@ def line(size: int, angle: float = 0.0) -> Fractal:
            [0, 0, 1, 0],
            [0, 0, 0, 1]])
     """
-    size = _check_level(size, "size", 2)
-    angle = float(angle)
-    if not (0.0 <= angle <= 45.0):
-        raise ValueError(f"angle must lie in [0, 45] degrees, got {angle}")
-    _check_size(size * size, "line")
+    size = integer(size, "size", 2)
+    angle = real(angle, "angle", 0, 45)
+    _grid(size, 2, "size")
     columns = np.arange(size)
     rows = np.floor(columns * math.tan(math.radians(angle)) + 0.5).astype(np.int64)
     rows = np.minimum(rows, size - 1)  # tan(45°) rounds to 0.999…: stay on the grid
@@ -352,8 +346,8 @@ def filled_square(size: int) -> Fractal:
     >>> filled_square(4).mask.all()
     np.True_
     """
-    size = _check_level(size, "size", 2)
-    _check_size(size * size, "filled_square")
+    size = integer(size, "size", 2)
+    _grid(size, 2, "size")
     level = _power_level(size)
     return Fractal(f"filled square, {size}x{size}", np.ones((size, size), dtype=bool), 2.0,
                    "2", 2 if level is not None else None, level)  # fmt: skip
@@ -375,7 +369,7 @@ def fractal_percolation(level: int, keep: float, seed: int) -> Fractal:
     keep
         Probability p of keeping a sub-square, in ``(1/9, 1]``.
     seed
-        Seed of the random generator.
+        Seed of the random generator, an integer ``>= 0``.
 
     Returns
     -------
@@ -389,11 +383,10 @@ def fractal_percolation(level: int, keep: float, seed: int) -> Fractal:
     >>> dust.mask.shape, round(dust.dimension, 4)
     ((81, 81), 1.7381)
     """
-    level = _check_level(level, minimum=1)
-    keep = float(keep)
-    if not (1 / 9 < keep <= 1.0):
-        raise ValueError(f"keep must lie in (1/9, 1], got {keep} (at p <= 1/9 the set dies out)")
-    _check_size(9**level, "fractal_percolation")
+    level = integer(level, "level", 1)
+    keep = real(keep, "keep", 1 / 9, 1, open_min=True)  # at p <= 1/9 the set dies out
+    seed = check_seed(seed)
+    _grid(9, level, "level")
     rng = np.random.default_rng(seed)
     mask = np.ones((1, 1), dtype=bool)
     for _ in range(level):

@@ -47,13 +47,28 @@ import torch
 from torch import nn
 
 from .._progress import progress_bar
+from .._validate import (
+    MAX_ELEMENTS,
+    as_tensor,
+    boolean,
+    budget,
+    choice,
+    describe,
+    integer,
+    real,
+    sizes,
+)
+from .._validate import (
+    seed as check_seed,
+)
+from .._validate import shape as grid_shape
 from ..training.analysis import compare, weight_layers
 from .boxcount import box_dimension
-from .fit import BoxDimension
-from .transform import box_sizes
+from .fit import _MODES, BoxDimension
+from .occupancy_rules import occupancy_rule
+from .transform import MAX_RANK, _box_sizes, _scale_tuple
 
 __all__ = [
-    "NULL_MODELS",
     "shuffle_entries",
     "gaussian_like",
     "expected_counts_shuffled",
@@ -65,35 +80,22 @@ __all__ = [
 ]
 
 
-NULL_MODELS: tuple[str, ...] = ("shuffled", "gaussian")
+_NULL_MODELS: tuple[str, ...] = ("shuffled", "gaussian")
 """The null models :func:`null_dimensions` knows."""
 
 
-def _check_real(x: object, name: str = "x") -> tuple[torch.Tensor, bool]:
-    """Return ``(tensor, was_numpy)`` for a finite real array of rank >= 1, or raise."""
-    if isinstance(x, torch.Tensor):
-        t, was_numpy = x.detach(), False
-    elif isinstance(x, np.ndarray):
-        if x.dtype.kind not in "iuf":
-            raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
-        t, was_numpy = torch.from_numpy(x.copy()), True
-    else:
-        raise TypeError(f"{name} must be a numpy array or a torch tensor, got {type(x).__name__}")
-    if t.is_complex() or t.dtype == torch.bool:
-        raise ValueError(f"{name} must hold real numbers, got dtype {t.dtype}")
-    if t.ndim == 0 or t.numel() == 0:
-        raise ValueError(
-            f"{name} must be a non-empty array of rank >= 1, got shape {tuple(t.shape)}"
-        )
-    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} has NaN or infinite entries")
-    return t, was_numpy
+_MAX_NULL_FITS = 100_000
+"""The most box-dimension fits one :func:`null_dimensions` call runs (samples x models x rules)."""
 
 
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    return int(seed)
+_ANY_RANK = 32  # a null model reads a tensor of any rank (torch allows up to 64 axes)
+
+
+def _real_tensor(x: object, *, allow_bool: bool) -> tuple[torch.Tensor, bool]:
+    """``(tensor, was_numpy)`` of a finite real NumPy array or tensor of any rank >= 1."""
+    if not isinstance(x, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"x must be a numpy array or a torch tensor, got {describe(x)}")
+    return as_tensor(x, "x", allow_bool=allow_bool, max_rank=_ANY_RANK)
 
 
 def shuffle_entries(x: np.ndarray | torch.Tensor, seed: int = 0) -> np.ndarray | torch.Tensor:
@@ -123,20 +125,12 @@ def shuffle_entries(x: np.ndarray | torch.Tensor, seed: int = 0) -> np.ndarray |
     >>> sorted(shuffle_entries(torch.tensor([[1, 2], [3, 4]]), seed=1).flatten().tolist())
     [1, 2, 3, 4]
     """
-    seed = _check_seed(seed)
-    if isinstance(x, (np.ndarray, torch.Tensor)) and x.dtype in (np.bool_, torch.bool):
-        t = torch.from_numpy(x.copy()) if isinstance(x, np.ndarray) else x.detach()
-        was_numpy = isinstance(x, np.ndarray)
-        if t.ndim == 0 or t.numel() == 0:
-            raise ValueError(
-                f"x must be a non-empty array of rank >= 1, got shape {tuple(t.shape)}"
-            )
-    else:
-        t, was_numpy = _check_real(x)
+    seed = check_seed(seed)
+    t, was_numpy = _real_tensor(x, allow_bool=True)
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(t.numel(), generator=generator).to(t.device)
     shuffled = t.reshape(-1)[order].reshape(t.shape)
-    return shuffled.numpy() if was_numpy else shuffled
+    return shuffled.numpy().astype(x.dtype, copy=False) if was_numpy else shuffled
 
 
 def gaussian_like(x: np.ndarray | torch.Tensor, seed: int = 0) -> np.ndarray | torch.Tensor:
@@ -171,8 +165,8 @@ def gaussian_like(x: np.ndarray | torch.Tensor, seed: int = 0) -> np.ndarray | t
     >>> round(float(g.mean()), 6), round(float(g.std()), 6)
     (3.0, 1.870829)
     """
-    seed = _check_seed(seed)
-    t, was_numpy = _check_real(x)
+    seed = check_seed(seed)
+    t, was_numpy = _real_tensor(x, allow_bool=False)
     if t.numel() < 2:
         raise ValueError("x needs at least 2 entries for a standard deviation")
     dtype = t.dtype if t.is_floating_point() else torch.float64
@@ -210,7 +204,7 @@ def expected_counts_shuffled(
     shape
         Grid shape (rank >= 1).
     scales
-        Box sides, integers >= 1.
+        Box sides, strictly increasing integers >= 1, at most ``max(shape)``.
     occupied
         :math:`K = |A|`, ``0 <= K <= n``.
     mode
@@ -234,23 +228,17 @@ def expected_counts_shuffled(
     >>> expected_counts_shuffled((2, 2), [2], occupied=2, mode="boundary")
     array([1.])
     """
-    if mode not in ("occupied", "boundary"):
-        raise ValueError(f"mode must be 'occupied' or 'boundary', got {mode!r}")
-    dims = [int(s) for s in shape]
-    if not dims or any(s < 1 for s in dims):
-        raise ValueError(f"shape must be a non-empty sequence of positive sizes, got {shape!r}")
+    mode = choice(mode, "mode", ("occupied", "boundary"))
+    dims = grid_shape(shape, max_rank=MAX_RANK)
     n = math.prod(dims)
-    if isinstance(occupied, (bool, np.bool_)) or not isinstance(occupied, (int, np.integer)):
-        raise ValueError(f"occupied must be an integer in [0, {n}], got {occupied!r}")
-    k = int(occupied)
-    if not 0 <= k <= n:
-        raise ValueError(f"occupied must be an integer in [0, {n}], got {k}")
+    budget(n, "shape", MAX_ELEMENTS, "grid points")
+    k = integer(occupied, "occupied", 0, n)
+    values = sizes(scales, "scales")
+    sides = [_scale_tuple(r, dims, "scales") for r in values.tolist()]
     result = []
-    for r in scales:
-        if isinstance(r, (bool, np.bool_)) or int(r) != r or int(r) < 1:
-            raise ValueError(f"scales must be integers >= 1, got {r!r}")
-        sizes, multiplicity = np.unique(box_sizes(dims, int(r)), return_counts=True)
-        m = sizes.astype(np.float64)
+    for side in sides:
+        sizes_, multiplicity = np.unique(_box_sizes(dims, side), return_counts=True)
+        m = sizes_.astype(np.float64)
         log_total = _log_binomial(np.float64(n), np.float64(k))
         p_empty = np.where(
             n - m >= k, np.exp(_log_binomial(n - m, np.minimum(k, n - m)) - log_total), 0.0
@@ -270,7 +258,7 @@ def null_dimensions(
     thresholds: Mapping[str, object],
     n_samples: int,
     *,
-    models: Sequence[str] = NULL_MODELS,
+    models: Sequence[str] = _NULL_MODELS,
     seed: int = 0,
     mode: str = "occupied",
     scales: Sequence[int] | None = None,
@@ -291,9 +279,9 @@ def null_dimensions(
     thresholds
         Label → occupancy rule (anything :func:`fractalnb.geometry.occupancy_rule` reads).
     n_samples
-        Samples per null model, >= 2.
+        Samples per null model, >= 2; at most 100,000 fits in all (samples x models x rules).
     models
-        A subset of :data:`NULL_MODELS`.
+        A subset of ``("shuffled", "gaussian")`` (the default: both), without repeats.
     seed
         First seed.
     mode, scales, fit_range
@@ -321,15 +309,28 @@ def null_dimensions(
     >>> table.shape, sorted(table["model"].unique())
     ((4, 8), ['gaussian', 'shuffled'])
     """
-    unknown = [m for m in models if m not in NULL_MODELS]
-    if unknown or not models:
-        raise ValueError(f"models must be a non-empty subset of {NULL_MODELS}, got {list(models)}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    _real_tensor(x, allow_bool=False)
+    if not isinstance(thresholds, Mapping):
+        raise TypeError(f"thresholds must be a mapping label -> rule, got {describe(thresholds)}")
     if not thresholds:
         raise ValueError("thresholds must hold at least one rule")
-    seed = _check_seed(seed)
-    _check_real(x)
+    for label, rule in thresholds.items():
+        try:
+            if rule is not None:  # None: the default rule, as in box_dimension
+                occupancy_rule(rule)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"thresholds[{label!r}]: {error}") from None
+    if isinstance(models, str) or not isinstance(models, (Sequence, np.ndarray)):
+        raise TypeError(f"models must be a sequence of model names, got {describe(models)}")
+    models = [choice(m, "models", _NULL_MODELS) for m in models]
+    if not models or len(set(models)) != len(models):
+        raise ValueError(f"models must be a non-empty subset of {_NULL_MODELS}, got {models}")
+    n_samples = integer(n_samples, "n_samples", 2)
+    budget(n_samples * len(models) * len(thresholds), "n_samples", _MAX_NULL_FITS,
+           "box-dimension fits")  # fmt: skip
+    seed = check_seed(seed)
+    mode = choice(mode, "mode", _MODES[:2])
+    progress = boolean(progress, "progress")
     makers = {"shuffled": shuffle_entries, "gaussian": gaussian_like}
     rows = []
     jobs = [(m, s) for m in models for s in range(int(n_samples))]
@@ -391,8 +392,16 @@ def compare_to_null(
     >>> list(table["model"])
     ['shuffled', 'gaussian']
     """
-    if not (float(z_critical) > 0):
-        raise ValueError(f"z_critical must be > 0, got {z_critical!r}")
+    z_critical = real(z_critical, "z_critical", 0, open_min=True)
+    if not isinstance(observed, Mapping):
+        raise TypeError(
+            f"observed must be a mapping rule -> BoxDimension, got {describe(observed)}"
+        )
+    for label, fit in observed.items():
+        if not isinstance(fit, BoxDimension):
+            raise TypeError(f"observed[{label!r}] must be a BoxDimension, got {describe(fit)}")
+    if not isinstance(null, pd.DataFrame):
+        raise TypeError(f"null must be a pandas DataFrame (null_dimensions), got {describe(null)}")
     required = {"model", "rule", "dimension", "density"}
     if not required <= set(null.columns):
         raise ValueError(f"null must be a null_dimensions table with columns {sorted(required)}")
@@ -400,8 +409,8 @@ def compare_to_null(
     for label, fit in observed.items():
         subset = null[null["rule"] == label]
         if subset.empty:
-            raise ValueError(f"no null samples for rule {label!r}; rules there: "
-                             f"{sorted(null['rule'].unique())}")
+            raise ValueError(f"observed[{label!r}]: no null samples for rule {label!r}; rules "
+                             f"there: {sorted(null['rule'].unique())}")
         for model, group in subset.groupby("model", sort=False):
             values = group["dimension"].to_numpy(dtype=np.float64)
             mean = float(values.mean())
@@ -418,6 +427,12 @@ def compare_to_null(
                 "density_null": float(group["density"].mean()),
             })
     return pd.DataFrame(rows)
+
+
+def _check_module(model: object) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    return model
 
 
 def shuffled_copy(model: nn.Module, *, seed: int = 0) -> nn.Module:
@@ -446,12 +461,10 @@ def shuffled_copy(model: nn.Module, *, seed: int = 0) -> nn.Module:
     >>> bool(torch.equal(twin.weight.flatten().sort().values, layer.weight.flatten().sort().values))
     True
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
+    _check_module(model)
+    seed = check_seed(seed)
     twin = copy.deepcopy(model)
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for param in twin.parameters():
             order = torch.randperm(param.numel(), generator=generator).to(param.device)
@@ -488,9 +501,11 @@ def null_spread(model: nn.Module, *, n: int = 3, seed: int = 0, **kwargs: Any) -
     >>> spread[["name", "n_null"]].to_dict("records")
     [{'name': 'weight', 'n_null': 2}]
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    shuffles = {k: shuffled_copy(model, seed=int(seed) + k) for k in range(int(n))}
+    n = integer(n, "n", 1)
+    seed = check_seed(seed)
+    entries = sum(p.numel() for p in _check_module(model).parameters())
+    budget(n * entries, "n", MAX_ELEMENTS, "parameter entries in the shuffled copies")
+    shuffles = {k: shuffled_copy(model, seed=seed + k) for k in range(n)}
     table = weight_layers(compare(shuffles, key="shuffle", **kwargs))
     grouped = table.groupby(["name", "layer_depth"], sort=False)
     out = grouped.agg(null_mean=("dimension", "mean"), null_low=("dimension", "min"),
@@ -520,15 +535,23 @@ def against_null(table: pd.DataFrame, spread: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from fractalnb.training import analyze
     >>> layer = nn.Linear(64, 64)
     >>> verdict = against_null(analyze(layer), null_spread(layer, n=2))
     >>> bool(verdict["separated"].iloc[0])
     False
     """
-    needed = {"name", "null_low", "null_high", "null_ci_low", "null_ci_high"}
-    missing = needed - set(getattr(spread, "columns", ()))
-    if missing:
-        raise ValueError(f"spread lacks the columns {sorted(missing)}: pass null_spread()")
+    for frame, name in ((table, "table"), (spread, "spread")):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame, got {describe(frame)}")
+    for frame, name, needed, source in (
+        (table, "table", {"name", "dimension", "ci_low", "ci_high"}, "analyze()"),
+        (spread, "spread", {"name", "layer_depth", "null_low", "null_high", "null_ci_low",
+                            "null_ci_high"}, "null_spread()"),
+    ):
+        missing = needed - set(frame.columns)
+        if missing:
+            raise ValueError(f"{name} lacks the columns {sorted(missing)}: pass {source}")
     rows = weight_layers(table).merge(spread.drop(columns=["layer_depth"]), on="name",
                                       how="left", validate="one_to_one")
     d = rows["dimension"]

@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 
-from .._validate import as_tensor
+from .._validate import as_tensor, describe, real
 
 __all__ = [
-    "MODES",
     "OccupancyRule",
     "Absolute",
     "Quantile",
@@ -22,13 +20,6 @@ __all__ = [
     "occupancy_rule",
     "occupancy",
 ]
-
-
-Mode = Literal["occupied", "boundary", "differential"]
-
-
-MODES: tuple[str, ...] = ("occupied", "boundary", "differential")
-"""The counting modes (boxes meeting A; boxes on the boundary of A; boxes under a surface)."""
 
 
 class OccupancyRule(ABC):
@@ -59,10 +50,7 @@ class Absolute(OccupancyRule):
     tau: float
 
     def __post_init__(self) -> None:
-        tau = float(self.tau)
-        if not math.isfinite(tau) or tau < 0:
-            raise ValueError(f"Absolute threshold tau must be finite and >= 0, got {self.tau!r}")
-        object.__setattr__(self, "tau", tau)
+        object.__setattr__(self, "tau", real(self.tau, "Absolute tau", 0))
 
     def threshold(self, magnitudes: torch.Tensor) -> float:  # noqa: D102
         return self.tau
@@ -86,12 +74,8 @@ class Quantile(OccupancyRule):
     q: float
 
     def __post_init__(self) -> None:
-        q = float(self.q)
-        if not (0.0 <= q < 1.0):
-            raise ValueError(
-                f"Quantile q must lie in [0, 1), got {self.q!r} (q = 1 leaves A empty)"
-            )
-        object.__setattr__(self, "q", q)
+        # q = 1 would leave A empty
+        object.__setattr__(self, "q", real(self.q, "Quantile q", 0, 1, open_max=True))
 
     def threshold(self, magnitudes: torch.Tensor) -> float:  # noqa: D102
         return _quantile(magnitudes, self.q)
@@ -113,10 +97,7 @@ class MeanStd(OccupancyRule):
     k: float
 
     def __post_init__(self) -> None:
-        k = float(self.k)
-        if not math.isfinite(k):
-            raise ValueError(f"MeanStd k must be finite, got {self.k!r}")
-        object.__setattr__(self, "k", k)
+        object.__setattr__(self, "k", real(self.k, "MeanStd k"))
 
     def threshold(self, magnitudes: torch.Tensor) -> float:  # noqa: D102
         # two passes in float64 (several times faster than torch.std_mean on CPU)
@@ -152,8 +133,11 @@ def occupancy_rule(threshold: object) -> OccupancyRule:
 
     Raises
     ------
+    TypeError
+        If the spec is none of these kinds (a string, None, a bool ...), or its value is not
+        a real number.
     ValueError
-        If the spec is not one of these, or its value is out of range.
+        If a pair names no rule, or its value is out of range.
 
     Examples
     --------
@@ -164,22 +148,22 @@ def occupancy_rule(threshold: object) -> OccupancyRule:
     """
     if isinstance(threshold, OccupancyRule):
         return threshold
-    if isinstance(threshold, (bool, np.bool_)):
-        raise ValueError(f"threshold must be a number or a rule, got {threshold!r}")
-    if isinstance(threshold, (int, float, np.integer, np.floating)):
-        return Absolute(float(threshold))
-    if isinstance(threshold, (tuple, list)) and len(threshold) == 2:
+    kinds = ("threshold must be a number tau (|W| > tau), ('absolute', tau), ('quantile', q), "
+             "('mean_std', k) or an OccupancyRule")
+    if isinstance(threshold, (tuple, list)):
+        if len(threshold) != 2 or threshold[0] not in _RULE_NAMES:
+            raise ValueError(f"{kinds}, got {threshold!r}")
         name, value = threshold
-        if name in _RULE_NAMES:
-            if isinstance(value, (bool, np.bool_)) or not isinstance(
-                value, (int, float, np.integer, np.floating)
-            ):
-                raise ValueError(f"threshold {name!r} needs a number, got {value!r}")
-            return _RULE_NAMES[name](float(value))
-    raise ValueError(
-        "threshold must be a number tau (|W| > tau), ('absolute', tau), ('quantile', q), "
-        f"('mean_std', k) or an OccupancyRule, got {threshold!r}"
-    )
+        value = real(value, f"threshold ({name!r}, value)")
+        try:
+            return _RULE_NAMES[name](value)
+        except ValueError as error:
+            raise ValueError(f"threshold {threshold!r}: {error}") from None
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(
+        threshold, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{kinds}, got {describe(threshold)}")
+    return Absolute(real(threshold, "threshold", 0))
 
 
 def _quantile(values: torch.Tensor, q: float) -> float:
@@ -219,6 +203,21 @@ def _occupancy(t: torch.Tensor, rule: OccupancyRule) -> tuple[torch.Tensor, floa
     return mask, tau, occupied / n
 
 
+def _segment(t: torch.Tensor, threshold: object) -> tuple[torch.Tensor, str, float, float]:
+    """Return ``(mask, rule, tau, density)`` of a checked tensor: a mask is its own set.
+
+    A boolean ``t`` is the set itself (``threshold`` must be None); a real one is segmented
+    by ``threshold`` (None: :data:`DEFAULT_RULE`).
+    """
+    if t.dtype == torch.bool:
+        if threshold is not None:
+            raise ValueError("x is a boolean mask (its own occupied set); threshold must be None")
+        return t, "mask", math.nan, float(t.float().mean())
+    chosen = DEFAULT_RULE if threshold is None else occupancy_rule(threshold)
+    mask, tau, density = _occupancy(t, chosen)
+    return mask, chosen.describe(), tau, density
+
+
 def occupancy(x: np.ndarray | torch.Tensor, threshold: object = DEFAULT_RULE):
     r"""Return the occupied set :math:`A = \{\omega : |W(\omega)| > \tau\}` as a boolean mask.
 
@@ -250,7 +249,7 @@ def occupancy(x: np.ndarray | torch.Tensor, threshold: object = DEFAULT_RULE):
     >>> occupancy(np.array([0.1, -0.5, 0.3, 0.0]), ("quantile", 0.5))
     array([False,  True,  True, False])
     """
-    rule = occupancy_rule(threshold)
     t, was_numpy = as_tensor(x, allow_bool=False)
+    rule = occupancy_rule(threshold)
     mask, _, _ = _occupancy(t, rule)
     return mask.numpy() if was_numpy else mask

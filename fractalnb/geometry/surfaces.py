@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .fractals import _check_level, _check_size
+from .._validate import integer, real
+from .._validate import seed as check_seed
+from .fractals import _grid
 
 __all__ = [
     "Surface",
@@ -57,7 +59,7 @@ def fractional_brownian_surface(size: int, hurst: float, seed: int) -> Surface:
     hurst
         Hurst exponent H in ``(0, 1)``.
     seed
-        Seed of the random generator.
+        Seed of the random generator, an integer ``>= 0``.
 
     Returns
     -------
@@ -70,11 +72,10 @@ def fractional_brownian_surface(size: int, hurst: float, seed: int) -> Surface:
     >>> surface.values.shape, surface.dimension
     ((64, 64), 2.5)
     """
-    size = _check_level(size, "size", 8)
-    hurst = float(hurst)
-    if not (0.0 < hurst < 1.0):
-        raise ValueError(f"hurst must lie in (0, 1), got {hurst}")
-    _check_size(4 * size * size, "fractional_brownian_surface")
+    size = integer(size, "size", 8)
+    hurst = real(hurst, "hurst", 0, 1, open_min=True, open_max=True)
+    seed = check_seed(seed)
+    _grid(2 * size, 2, "size")
     rng = np.random.default_rng(seed)
     n = 2 * size
     k = np.hypot(*np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij"))

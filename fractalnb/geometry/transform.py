@@ -49,10 +49,10 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
-from .._validate import as_tensor, back, integer
+from .._validate import MAX_ELEMENTS, MAX_RANK, as_tensor, back, budget, choice, describe, integer
+from .._validate import shape as grid_shape
 
 __all__ = [
-    "REDUCTIONS",
     "coarse_shape",
     "box_sizes",
     "fractal_transform",
@@ -65,26 +65,26 @@ __all__ = [
 Reduce = Literal["sum", "mean", "max", "min", "any"]
 
 
-REDUCTIONS: tuple[str, ...] = ("sum", "mean", "max", "min", "any")
+_REDUCTIONS: tuple[str, ...] = ("sum", "mean", "max", "min", "any")
 """The box reductions understood by :func:`fractal_transform`."""
 
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
 
-MAX_RANK = 4
-"""The largest tensor rank handled (a conv kernel ``(out, in, kh, kw)``)."""
-
-
 _SLICE_FACTOR_MAX = 8  # up to this factor an axis is reduced by strided slices, beyond by reshape
 
 
 def _scale_tuple(r: int | Sequence[int], shape: Sequence[int], name: str = "r") -> tuple[int, ...]:
-    """Validate a box side (an int or one int per axis) against a grid shape."""
+    """Validate a box side (an int or one int per axis) against a (valid) grid shape."""
     shape = tuple(int(n) for n in shape)
     if isinstance(r, (tuple, list, np.ndarray, torch.Tensor)) and not (
         isinstance(r, (np.ndarray, torch.Tensor)) and r.ndim == 0
     ):
+        if isinstance(r, (np.ndarray, torch.Tensor)) and r.ndim != 1:
+            raise ValueError(
+                f"{name} must be an integer or one integer per axis, got {describe(r)}"
+            )
         sides = [integer(v, f"{name}[{i}]", 1) for i, v in enumerate(list(r))]
         if len(sides) != len(shape):
             raise ValueError(
@@ -100,12 +100,6 @@ def _scale_tuple(r: int | Sequence[int], shape: Sequence[int], name: str = "r") 
             "covers the whole grid)"
         )
     return tuple(sides)
-
-
-def _check_reduce(reduce: str) -> str:
-    if reduce not in REDUCTIONS:
-        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
-    return reduce
 
 
 def _neutral(op: str, dtype: torch.dtype) -> bool | int | float:
@@ -199,7 +193,7 @@ def coarse_shape(shape: Sequence[int], r: int | Sequence[int]) -> tuple[int, ...
     >>> coarse_shape((64, 3, 3, 3), 2)
     (32, 2, 2, 2)
     """
-    shape = tuple(int(n) for n in shape)
+    shape = grid_shape(shape, max_rank=MAX_RANK)
     sides = _scale_tuple(r, shape)
     return tuple(-(-n // s) for n, s in zip(shape, sides))
 
@@ -227,8 +221,13 @@ def box_sizes(shape: Sequence[int], r: int | Sequence[int]) -> np.ndarray:
     >>> box_sizes((5,), 2)
     array([2, 2, 1])
     """
-    shape = tuple(int(n) for n in shape)
+    shape = grid_shape(shape, max_rank=MAX_RANK)
     sides = _scale_tuple(r, shape)
+    budget(math.prod(-(-n // s) for n, s in zip(shape, sides)), "shape", MAX_ELEMENTS, "boxes")
+    return _box_sizes(shape, sides)
+
+
+def _box_sizes(shape: tuple[int, ...], sides: tuple[int, ...]) -> np.ndarray:
     sizes = np.ones((), dtype=np.int64)
     for n, s in zip(shape, sides):
         sizes = np.multiply.outer(sizes, np.asarray(_axis_box_sizes(n, s), dtype=np.int64))
@@ -264,10 +263,12 @@ def fractal_transform(x: ArrayT, r: int | Sequence[int], reduce: Reduce = "sum")
 
     Raises
     ------
+    TypeError
+        If ``x`` is not an array or tensor, or ``r`` is not an integer (or one per axis).
     ValueError
-        If ``x`` is empty, complex, of rank 0 or above 4, has NaN or infinite entries;
-        if ``r`` is not an integer ``>= 1`` or is larger than the grid; if ``reduce`` is
-        unknown.
+        If ``x`` is empty, complex, of rank 0 or above 4, has NaN or infinite entries or
+        more than ``2**30`` elements; if ``r`` is ``< 1`` or larger than the grid; if
+        ``reduce`` is unknown.
 
     Notes
     -----
@@ -286,7 +287,7 @@ def fractal_transform(x: ArrayT, r: int | Sequence[int], reduce: Reduce = "sum")
     >>> fractal_transform(np.array([[True, False, False]]), (1, 2), reduce="any")
     array([[ True, False]])
     """
-    reduce = _check_reduce(reduce)
+    reduce = choice(reduce, "reduce", _REDUCTIONS)
     t, was_numpy = as_tensor(x)
     sides = _scale_tuple(r, t.shape)
     if reduce == "any":
@@ -300,7 +301,7 @@ def fractal_transform(x: ArrayT, r: int | Sequence[int], reduce: Reduce = "sum")
             t = t.to(torch.int64) if reduce == "sum" else t.to(torch.float64)
         out = _reduce_boxes(t, sides, "sum")
         if reduce == "mean":
-            sizes = torch.from_numpy(box_sizes(t.shape, sides)).to(device=out.device)
+            sizes = torch.from_numpy(_box_sizes(tuple(t.shape), sides)).to(device=out.device)
             out = out / sizes.to(out.dtype)
     if out is t:  # r = 1 everywhere: return a copy, never a view of the input
         out = t.clone()
@@ -346,9 +347,10 @@ def upsample(
     >>> upsample(np.array([3, 7]), 2, (3,), reduce="max")
     array([3, 3, 7])
     """
-    reduce = _check_reduce(reduce)
+    reduce = choice(reduce, "reduce", _REDUCTIONS)
     t, was_numpy = as_tensor(y, "y")
-    shape = tuple(integer(n, "shape", 1) for n in shape)
+    shape = grid_shape(shape, max_rank=MAX_RANK)
+    budget(math.prod(shape), "shape", MAX_ELEMENTS)
     if len(shape) != t.ndim:
         raise ValueError(f"shape {shape} has rank {len(shape)} but y has rank {t.ndim}")
     sides = _scale_tuple(r, shape)
@@ -361,7 +363,7 @@ def upsample(
     if reduce == "sum":
         if not t.is_floating_point():
             t = t.to(torch.float64)
-        sizes = torch.from_numpy(box_sizes(shape, sides)).to(device=t.device, dtype=t.dtype)
+        sizes = torch.from_numpy(_box_sizes(shape, sides)).to(device=t.device, dtype=t.dtype)
         t = t / sizes
     for axis, (n, s) in enumerate(zip(shape, sides)):
         if s > 1:
@@ -430,9 +432,8 @@ def unfold_conv(w: ArrayT) -> ArrayT:
     (64, 27)
     """
     if not isinstance(w, (np.ndarray, torch.Tensor)):
-        raise TypeError(f"w must be a numpy array or a torch tensor, got {type(w).__name__}")
-    if w.ndim == 0 or w.ndim > MAX_RANK:
-        raise ValueError(f"w must have rank 1 to {MAX_RANK}, got rank {w.ndim}")
+        raise TypeError(f"w must be a numpy array or a torch tensor, got {describe(w)}")
+    as_tensor(w, "w")  # dtype, rank 1 to 4, non-empty, finite
     if w.ndim <= 2:
         return w
     return w.reshape(w.shape[0], -1)
