@@ -110,6 +110,12 @@ def respects_brute_force(perm: np.ndarray, r: int) -> bool:
     return True
 
 
+def induced(perm: np.ndarray, r: int) -> np.ndarray:
+    """The permutation of the r-boxes induced by a permutation that respects r."""
+    assert respects_brute_force(perm, r)
+    return perm[::r] // r
+
+
 shapes = st.integers(1, 4).flatmap(
     lambda rank: st.lists(st.integers(1, {1: 40, 2: 12, 3: 7, 4: 5}[rank]),
                           min_size=rank, max_size=rank).map(tuple))
@@ -120,16 +126,8 @@ shapes = st.integers(1, 4).flatmap(
 
 
 @SETTINGS
-@given(st.integers(1, 30), st.integers(0, 2**31 - 1))
-def test_invert_permutation_is_the_inverse(n, seed):
-    p = symmetry.random_permutation(n, seed=seed)
-    inv = symmetry.invert_permutation(p)
-    assert np.array_equal(p[inv], np.arange(n)) and np.array_equal(inv[p], np.arange(n))
-
-
-@SETTINGS
 @given(st.integers(1, 8), st.integers(1, 5), st.integers(0, 2**31 - 1), st.booleans())
-def test_permute_layer_pair_and_rescale_layer_pair_keep_a_relu_layer_pair(n, block, seed, torch_in):
+def test_permuting_rows_and_the_next_columns_keeps_a_relu_layer_pair(n, block, seed, torch_in):
     rng = np.random.default_rng(seed)
     w, b = rng.normal(size=(n, 6)), rng.normal(size=n)
     w2 = rng.normal(size=(3, n * block))
@@ -140,47 +138,60 @@ def test_permute_layer_pair_and_rescale_layer_pair_keep_a_relu_layer_pair(n, blo
         return w2 @ np.repeat(h, block, axis=0)
 
     perm = symmetry.random_permutation(n, seed=rng)
-    scales = symmetry.random_scales(n, seed=rng)
     args = [torch.from_numpy(a) for a in (w, b, w2)] if torch_in else [w, b, w2]
-    for out in (symmetry.permute_layer_pair(*args, perm, block=block),
-                symmetry.rescale_layer_pair(*args, scales, block=block)):
-        out = [np.asarray(o) for o in out]
-        np.testing.assert_allclose(f(*out), f(w, b, w2), rtol=1e-10, atol=1e-10)
+    out = (symmetry.permute_rows(args[0], perm), symmetry.permute_rows(args[1], perm),
+           symmetry.permute_columns(args[2], perm, block=block))
+    assert all(type(o) is type(a) for o, a in zip(out, args))
+    np.testing.assert_allclose(f(*[np.asarray(o) for o in out]), f(w, b, w2), rtol=1e-10,
+                               atol=1e-10)
 
 
 def test_tensor_level_examples_and_types():
     w = torch.arange(6.0).reshape(3, 2)
     assert torch.equal(symmetry.permute_rows(w, [2, 0, 1]), w[[2, 0, 1]])
-    assert symmetry.scale_rows(w.to(torch.float32), [1, 2, 3]).dtype == torch.float32
-    assert np.array_equal(symmetry.expand_permutation([1, 0], 2), [2, 3, 0, 1])
     assert np.array_equal(symmetry.permute_columns(np.arange(4).reshape(1, 4), [1, 0], block=2),
                           [[2, 3, 0, 1]])
-    np.testing.assert_allclose(symmetry.scale_columns(np.ones((1, 4)), [2.0, 0.5], block=2),
-                               [[2, 2, 0.5, 0.5]])
+    # negative-stride views (w[::-1]) are read like any array, as inputs and as permutations
+    v = np.arange(12.0).reshape(4, 3)[::-1]
+    assert np.array_equal(symmetry.permute_rows(v, np.arange(4)[::-1]), v[::-1])
+    assert torch.equal(symmetry.permute_rows(torch.from_numpy(v.copy()), np.arange(4)[::-1]),
+                       torch.from_numpy(v[::-1].copy()))
 
 
 @pytest.mark.parametrize(
-    "call, match",
+    "call, error, match",
     [
-        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0, 0, 1]), "perm is not a permutation"),
-        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0, 1]), "perm has length 2"),
-        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0.5, 1, 2]), "perm must hold integers"),
-        (lambda: symmetry.permute_rows([1, 2], [1, 0]), "x must be a numpy array"),
-        (lambda: symmetry.scale_rows(np.ones((2, 2)), [1.0, 0.0]), "scales must be strictly"),
-        (lambda: symmetry.scale_rows(np.ones((2, 2)), [1.0, np.nan]), "scales must be finite"),
-        (lambda: symmetry.scale_rows(np.ones((2, 2), dtype=int), [1.0, 2.0]), "real floating"),
-        (lambda: symmetry.permute_columns(np.ones((2, 5)), [1, 0], block=2), "multiple of block"),
-        (lambda: symmetry.random_scales(3, max_factor=1.0), "max_factor"),
-        (lambda: symmetry.random_permutation(0), "n must be a positive integer"),
-        (lambda: symmetry.respects_scale([1, 0], 0), "r must be a positive integer"),
-        (lambda: symmetry.induced_block_permutation([1, 2, 0, 3], 2), "does not map 2-boxes"),
-        (lambda: symmetry.hierarchical_permutation(8, 1), "base must be an integer >= 2"),
-        (lambda: symmetry.rescale_layer_pair(np.ones((2, 2)), None, np.ones((1, 3)), [1, 1]),
-         "next_weight has 3 columns"),
+        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0, 0, 1]), ValueError,
+         "perm is not a permutation"),
+        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0, 1]), ValueError, "perm has length 2"),
+        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0.5, 1, 2]), TypeError,
+         "perm must hold integers"),
+        (lambda: symmetry.permute_rows(np.ones((3, 2)), [0.0, 1.0, 2.0]), TypeError,
+         "perm must hold integers"),
+        (lambda: symmetry.permute_rows([1, 2], [1, 0]), TypeError, "x must be a numpy array"),
+        (lambda: symmetry.permute_rows(np.array([1.0, np.nan]), [1, 0]), ValueError,
+         "x has non-finite entries"),
+        (lambda: symmetry.permute_columns(np.ones((2, 5)), [1, 0], block=2), ValueError,
+         "multiple of block"),
+        (lambda: symmetry.permute_columns(np.ones((2, 4)), [1, 0], block=2.0), TypeError,
+         "block must be an integer"),
+        (lambda: symmetry.random_scales(3, max_factor=1.0), ValueError, "max_factor"),
+        (lambda: symmetry.random_scales(3, max_factor="2"), TypeError, "max_factor"),
+        (lambda: symmetry.random_permutation(0), ValueError, "n must be an integer >= 1"),
+        (lambda: symmetry.random_permutation(3.0), TypeError, "n must be an integer"),
+        (lambda: symmetry.random_permutation(3, seed=None), TypeError, "seed must be an integer"),
+        (lambda: symmetry.random_permutation(10**12), ValueError, "n asks for"),
+        (lambda: symmetry.respects_scale([1, 0], 0), ValueError, "r must be an integer >= 1"),
+        (lambda: symmetry.respects_scale([1, 0], True), TypeError, "r must be an integer"),
+        (lambda: symmetry.respected_scales([1, 0], [2, 1]), ValueError,
+         "scales must be strictly increasing"),
+        (lambda: symmetry.hierarchical_permutation(8, 1), ValueError,
+         "base must be an integer >= 2"),
+        (lambda: symmetry.box_constant_scales(4, 2, seed=-1), ValueError, "seed must be"),
     ],
 )
-def test_bad_tensor_input_is_refused_by_name(call, match):
-    with pytest.raises((ValueError, TypeError), match=match):
+def test_bad_tensor_input_is_refused_by_name(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -210,8 +221,8 @@ def test_permuting_neurons_keeps_an_mlp_function(widths, seed, batchnorm, data):
 def test_permuting_channels_keeps_a_cnn_function_through_batchnorm_pool_and_flatten(
         width, seed, layer):
     net = cnn(width, seed)
-    coupling = symmetry.neuron_coupling(net, layer)
-    perm = symmetry.random_permutation(coupling.width, seed=seed)
+    coupling = symmetry.permutable_layers(net).set_index("layer").loc[layer]
+    perm = symmetry.random_permutation(int(coupling["width"]), seed=seed)
     twin = symmetry.permute_neurons(net, layer, perm)
     x = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(seed))
     assert symmetry.function_distance(net, twin, x) <= tol(net, x)
@@ -220,8 +231,8 @@ def test_permuting_channels_keeps_a_cnn_function_through_batchnorm_pool_and_flat
 
 def test_the_coupling_after_a_flatten_moves_blocks_of_columns():
     net = cnn(3, 0)
-    c = symmetry.neuron_coupling(net, "4")
-    assert (c.successor, c.width, c.block, c.batchnorms) == ("9", 6, 4, ("5",))
+    c = symmetry.permutable_layers(net).set_index("layer").loc["4"]
+    assert (c["successor"], c["width"], c["block"], c["batchnorms"]) == ("9", 6, 4, ("5",))
 
 
 @settings(deadline=None, max_examples=5, derandomize=True)
@@ -230,12 +241,13 @@ def test_the_coupling_after_a_flatten_moves_blocks_of_columns():
 def test_permuting_hidden_channels_keeps_a_resnet_function(seed, layer):
     torch.manual_seed(seed)
     net = randomize_batchnorms(build_model("resnet18", width=2), seed)
-    c = symmetry.neuron_coupling(net, layer)
-    assert c.successor == layer.replace("conv1", "conv2")
-    twin = symmetry.permute_neurons(net, layer, symmetry.random_permutation(c.width, seed=seed))
+    c = symmetry.permutable_layers(net).set_index("layer").loc[layer]
+    assert c["successor"] == layer.replace("conv1", "conv2")
+    width = int(c["width"])
+    twin = symmetry.permute_neurons(net, layer, symmetry.random_permutation(width, seed=seed))
     x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
     assert symmetry.function_distance(net, twin, x) <= tol(net, x)
-    scaled = symmetry.rescale_neurons(net, layer, symmetry.random_scales(c.width, seed=seed))
+    scaled = symmetry.rescale_neurons(net, layer, symmetry.random_scales(width, seed=seed))
     assert symmetry.function_distance(net, scaled, x) <= tol(net, x)
 
 
@@ -323,17 +335,17 @@ def test_positive_rescaling_keeps_an_mlp_function(widths, seed, batchnorm, max_f
 @given(st.integers(1, 4), st.integers(0, 10_000), st.sampled_from(["0", "4", "9"]))
 def test_positive_rescaling_keeps_a_cnn_function(width, seed, layer):
     net = cnn(width, seed)
-    c = symmetry.neuron_coupling(net, layer)
-    scales = symmetry.random_scales(c.width, seed=seed)
+    c = symmetry.permutable_layers(net).set_index("layer").loc[layer]
+    scales = symmetry.random_scales(int(c["width"]), seed=seed)
     x = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(seed))
     twin = symmetry.rescale_neurons(net, layer, scales)
     assert symmetry.function_distance(net, twin, x) <= tol(net, x)
     assert train_mode_distance(net, twin, x) <= tol(net, x)
-    if c.batchnorms:  # conv → BatchNorm: the BatchNorm's own invariance (evaluation mode)
+    if c["batchnorms"]:  # conv → BatchNorm: the BatchNorm's own invariance (evaluation mode)
         twin2 = symmetry.rescale_before_batchnorm(net, layer, scales)
         assert symmetry.function_distance(net, twin2, x) <= tol(net, x)
-        bn = dict(twin2.named_modules())[c.batchnorms[0]]
-        ref = dict(net.named_modules())[c.batchnorms[0]]
+        bn = dict(twin2.named_modules())[c["batchnorms"][0]]
+        ref = dict(net.named_modules())[c["batchnorms"][0]]
         torch.testing.assert_close(bn.running_var, ref.running_var * torch.as_tensor(
             scales, dtype=torch.float32) ** 2)
 
@@ -367,8 +379,7 @@ def test_the_generators_respect_the_scales_they_claim(n, base, seed):
     w = symmetry.within_block_permutation(n, base, seed=seed)
     for m in range(1, n // base + 2):
         assert symmetry.respects_scale(w, m * base)
-        assert np.array_equal(symmetry.induced_block_permutation(w, m * base),
-                              np.arange(-(-n // (m * base))))
+        assert np.array_equal(induced(w, m * base), np.arange(-(-n // (m * base))))
 
 
 @SETTINGS
@@ -390,7 +401,7 @@ def test_box_respecting_permutations_commute_exactly_with_T_r_and_keep_N_r(shape
     for r in range(1, max(shape) + 1):
         if not symmetry.respects_scale(p, min(r, n)):
             continue
-        pr = symmetry.induced_block_permutation(p, min(r, n))
+        pr = induced(p, min(r, n))
         coarse = np.asarray(fractal_transform(x, r))
         assert np.array_equal(np.asarray(fractal_transform(moved, r)), np.take(coarse, pr, axis))
     if np.any(np.asarray(x) != 0) and np.any(np.asarray(x) == 0):
@@ -509,7 +520,7 @@ def test_permutation_spread_on_an_unfolded_conv_successor_marks_the_right_scales
     rng = np.random.default_rng(0)
     perms = [np.arange(4)] + [symmetry.hierarchical_permutation(4, 2, seed=rng) for _ in range(4)]
     for pid, perm in enumerate(perms):
-        axis_perm = symmetry.expand_permutation(perm, 9)
+        axis_perm = (perm[:, None] * 9 + np.arange(9)[None, :]).reshape(-1)  # channel c: 9 columns
         got = cols[cols["permutation"] == pid]
         expected = [r >= 36 or symmetry.respects_scale(axis_perm, int(r)) for r in got["scale"]]
         assert got["respects_scale"].tolist() == expected
@@ -633,3 +644,53 @@ def test_rescaling_defect_table_is_zero_exactly_where_the_factors_are_box_consta
     assert (exact["max_defect"] <= 1e-12 * (1 + np.abs(x).sum() * 4)).all()
     assert (table["max_ratio"] <= 1 + 1e-9).all()
     assert (table[table["scale"] == 1]["max_defect"] <= 1e-12).all()  # T_1 = id commutes
+
+
+def test_negative_stride_views_are_accepted_wherever_tensors_are():
+    w = np.random.default_rng(0).normal(size=(8, 6))
+    v = w[::-1, ::-1]  # a view with negative strides; torch.from_numpy refuses it
+    c = np.ascontiguousarray(v)
+    perms = {"swap": np.arange(8)[::-1]}
+    a = symmetry.equivariance_table(v, perms, threshold=("quantile", 0.7))
+    b = symmetry.equivariance_table(c, perms, threshold=("quantile", 0.7))
+    assert a.equals(b)
+    assert symmetry.global_quantities(v) == symmetry.global_quantities(c)
+    lam = symmetry.random_scales(8, seed=0)[::-1]
+    d1 = symmetry.rescaling_commutation_defect(v, lam, 2)
+    d2 = symmetry.rescaling_commutation_defect(c, lam.copy(), 2)
+    assert np.array_equal(d1.defect, d2.defect) and np.array_equal(d1.bound, d2.bound)
+    assert symmetry.rescaling_defect_table(v, {"l": lam}).equals(
+        symmetry.rescaling_defect_table(c, {"l": lam.copy()}))
+    assert np.array_equal(symmetry.permute_columns(v, np.arange(3)[::-1], block=2),
+                          symmetry.permute_columns(c, [2, 1, 0], block=2))
+    net = mlp([3, 4, 2], 0)
+    twin = symmetry.permute_neurons(net, "0", np.arange(4)[::-1])
+    assert torch.equal(twin[0].weight, net[0].weight[[3, 2, 1, 0]])
+    scaled = symmetry.rescale_neurons(net, "0", np.array([1.0, 2.0, 3.0, 4.0])[::-1])
+    assert torch.allclose(scaled[0].weight, net[0].weight * torch.tensor([[4.0], [3.0], [2.0],
+                                                                          [1.0]]))
+
+
+def test_model_level_arguments_are_refused_with_the_new_types():
+    net = mlp([3, 4, 2], 0)
+    x = torch.randn(2, 3)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        symmetry.permutable_layers("net")
+    with pytest.raises(TypeError, match="layer must be a module name"):
+        symmetry.permute_neurons(net, 0, [0, 1, 2, 3])
+    with pytest.raises(TypeError, match="inputs must be a torch tensor"):
+        symmetry.function_distance(net, net, x.numpy())
+    with pytest.raises(ValueError, match="inputs has non-finite entries"):
+        symmetry.function_distance(net, net, torch.full((2, 3), float("nan")))
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        symmetry.function_preservation(net, x, seed=1.5)
+    with pytest.raises(TypeError, match="layers must be a sequence"):
+        symmetry.function_preservation(net, x, layers="0")
+    with pytest.raises(TypeError, match="transforms must be a mapping"):
+        symmetry.symmetry_checks(net, [net], x)
+    with pytest.raises(TypeError, match="unfold must be True or False"):
+        symmetry.permutation_spread(net, "0", n_permutations=1, unfold=1)
+    with pytest.raises(ValueError, match="n_permutations asks for"):
+        symmetry.permutation_spread(net, "0", n_permutations=10**9)
+    with pytest.raises(ValueError, match="count_scales holds the side 9"):
+        symmetry.rescaling_count_report(net, "0", np.ones(4), count_scales=[1, 9])

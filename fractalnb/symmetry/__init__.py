@@ -1,8 +1,8 @@
 """The symmetries of weight space: chapters 06 and 07, and the symmetry checks of chapter 09.
 
 Holds permutations and positive rescalings of weight tensors, the coupling of a model's layers,
-function-preserving symmetries of a whole model, box-respecting permutations, and reports of
-how box counts respond.
+function-preserving symmetries of a whole model and the checks that they preserve it,
+box-respecting permutations, and reports of how box counts respond.
 
 Every public name of the subpackage is importable from it directly (``from fractalnb.symmetry
 import ...``); its modules are imported on first use (lazy imports, as scikit-image does), so
@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "box_permutations",
         "coupling",
         "equivariance",
+        "model_checks",
         "neurons",
         "rescaling_reports",
         "tensors",
@@ -25,20 +26,14 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "box_permutations": [
             "block_permutation",
             "hierarchical_permutation",
-            "induced_block_permutation",
             "respected_scales",
             "respects_scale",
             "within_block_permutation",
         ],
-        "coupling": ["NeuronCoupling", "neuron_coupling", "permutable_layers"],
-        "equivariance": [
-            "equivariance_table",
-            "global_quantities",
-            "permutation_spread",
-            "symmetry_checks",
-        ],
+        "coupling": ["permutable_layers"],
+        "equivariance": ["equivariance_table", "global_quantities", "permutation_spread"],
+        "model_checks": ["function_distance", "symmetry_checks"],
         "neurons": [
-            "function_distance",
             "function_preservation",
             "permute_neurons",
             "rescale_before_batchnorm",
@@ -52,16 +47,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "tensors": [
             "box_constant_scales",
-            "expand_permutation",
-            "invert_permutation",
             "permute_columns",
-            "permute_layer_pair",
             "permute_rows",
             "random_permutation",
             "random_scales",
-            "rescale_layer_pair",
-            "scale_columns",
-            "scale_rows",
         ],
     },
 )

@@ -1,6 +1,7 @@
-"""Permutations that respect the boxes of the fractal transformation.
+"""Permutations that respect the boxes of the fractal transformation (exact equivariance).
 
-The strong-invariance combinatorics.
+A permutation *respects* the box side ``r`` when it maps every ``r``-box of its axis onto an
+``r``-box; three generators draw random permutations that respect chosen sides.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._arguments import IndexLike, Seed, _check_length, _check_permutation, _check_scale, _rng
+from .._validate import integer, sizes
+from .._validate import rng as generator
+from ._arguments import IndexLike, Seed, _check_count, _check_permutation
 
 __all__ = [
     "respects_scale",
     "respected_scales",
-    "induced_block_permutation",
     "block_permutation",
     "within_block_permutation",
     "hierarchical_permutation",
@@ -34,7 +36,8 @@ def respects_scale(perm: IndexLike, r: int) -> bool:
     partial (the tiling of :func:`fractalnb.geometry.fractal_transform`). A permutation
     respects ``r`` when the entries of each box are sent into one box; by counting, each
     box is then sent *onto* a box of the same size (a partial box onto itself). Then
-    ``T_r(x[perm]) = T_r(x)[induced_block_permutation(perm, r)]`` along that axis.
+    ``T_r(x[perm]) = T_r(x)[P_r]`` along that axis, with ``P_r = perm[::r] // r`` the
+    induced permutation of the boxes (see :func:`equivariance_table`).
 
     Parameters
     ----------
@@ -52,7 +55,7 @@ def respects_scale(perm: IndexLike, r: int) -> bool:
     >>> respects_scale([2, 3, 0, 1], 2), respects_scale([1, 2, 3, 0], 2)
     (True, False)
     """
-    return _respects(_check_permutation(perm), _check_scale(r))
+    return _respects(_check_permutation(perm), integer(r, "r", minimum=1))
 
 
 def respected_scales(perm: IndexLike, scales: Sequence[int] | None = None) -> np.ndarray:
@@ -63,7 +66,8 @@ def respected_scales(perm: IndexLike, scales: Sequence[int] | None = None) -> np
     perm
         A permutation of ``0..n-1``.
     scales
-        Candidate box sides (positive integers); default every ``r`` in ``1..n``.
+        Candidate box sides (strictly increasing positive integers); default every ``r`` in
+        ``1..n``.
 
     Returns
     -------
@@ -77,39 +81,11 @@ def respected_scales(perm: IndexLike, scales: Sequence[int] | None = None) -> np
     [1, 2, 4, 8]
     """
     p = _check_permutation(perm)
-    candidates = range(1, p.size + 1) if scales is None else [_check_scale(r, "scales")
-                                                                for r in scales]
+    candidates = range(1, p.size + 1) if scales is None else sizes(scales, "scales")
     return np.array([r for r in candidates if _respects(p, r)], dtype=np.int64)
 
 
-def induced_block_permutation(perm: IndexLike, r: int) -> np.ndarray:
-    """Return the permutation ``P_r`` of the ``r``-boxes induced by a box-respecting ``perm``.
-
-    Parameters
-    ----------
-    perm
-        A permutation of ``0..n-1`` that respects ``r`` (see :func:`respects_scale`).
-    r
-        Box side.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``P_r`` of length ``⌈n / r⌉``, with ``T_r(x[perm]) = T_r(x)[P_r]`` along the axis.
-
-    Examples
-    --------
-    >>> induced_block_permutation([2, 3, 0, 1, 4], 2)
-    array([1, 0, 2])
-    """
-    p = _check_permutation(perm)
-    r = _check_scale(r)
-    if not _respects(p, r):
-        raise ValueError(f"perm does not map {r}-boxes onto {r}-boxes (see respected_scales)")
-    return p[::r] // r
-
-
-def block_permutation(n: int, r: int, *, seed: Seed = None) -> np.ndarray:
+def block_permutation(n: int, r: int, *, seed: Seed = 0) -> np.ndarray:
     """Return a random permutation that moves whole ``r``-blocks rigidly.
 
     The ``⌊n / r⌋`` full blocks are permuted uniformly; a partial last block stays in
@@ -124,7 +100,7 @@ def block_permutation(n: int, r: int, *, seed: Seed = None) -> np.ndarray:
     r
         Block side.
     seed
-        Seed or ``numpy.random.Generator``.
+        Seed (an integer ``>= 0``) or ``numpy.random.Generator``.
 
     Returns
     -------
@@ -137,15 +113,15 @@ def block_permutation(n: int, r: int, *, seed: Seed = None) -> np.ndarray:
     >>> bool(respects_scale(p, 2))
     True
     """
-    n = _check_length(n)
-    r = _check_scale(r)
+    n = _check_count(n)
+    r = integer(r, "r", minimum=1)
     full = n // r
-    order = _rng(seed).permutation(full)
+    order = generator(seed).permutation(full)
     head = (order[:, None] * r + np.arange(r)[None, :]).reshape(-1)
     return np.concatenate([head, np.arange(full * r, n)]).astype(np.int64)
 
 
-def within_block_permutation(n: int, r: int, *, seed: Seed = None) -> np.ndarray:
+def within_block_permutation(n: int, r: int, *, seed: Seed = 0) -> np.ndarray:
     """Return a random permutation that shuffles the items inside each ``r``-block.
 
     Each block (the last possibly partial) is shuffled uniformly and independently. The
@@ -159,7 +135,7 @@ def within_block_permutation(n: int, r: int, *, seed: Seed = None) -> np.ndarray
     r
         Block side.
     seed
-        Seed or ``numpy.random.Generator``.
+        Seed (an integer ``>= 0``) or ``numpy.random.Generator``.
 
     Returns
     -------
@@ -169,17 +145,17 @@ def within_block_permutation(n: int, r: int, *, seed: Seed = None) -> np.ndarray
     Examples
     --------
     >>> p = within_block_permutation(6, 3, seed=0)
-    >>> induced_block_permutation(p, 3)
-    array([0, 1])
+    >>> sorted(p[:3].tolist()), sorted(p[3:].tolist())
+    ([0, 1, 2], [3, 4, 5])
     """
-    n = _check_length(n)
-    r = _check_scale(r)
-    keys = _rng(seed).random(n)
+    n = _check_count(n)
+    r = integer(r, "r", minimum=1)
+    keys = generator(seed).random(n)
     blocks = np.arange(n) // r
     return np.lexsort((keys, blocks)).astype(np.int64)
 
 
-def hierarchical_permutation(n: int, base: int = 2, *, seed: Seed = None) -> np.ndarray:
+def hierarchical_permutation(n: int, base: int = 2, *, seed: Seed = 0) -> np.ndarray:
     """Return a random permutation of the ``base``-ary tree of blocks: it respects every ``base^k``.
 
     At every level ``k ≥ 1``, the full children (blocks of side ``base^(k-1)``) of each
@@ -195,7 +171,7 @@ def hierarchical_permutation(n: int, base: int = 2, *, seed: Seed = None) -> np.
     base
         The dilation factor ``λ ≥ 2``.
     seed
-        Seed or ``numpy.random.Generator``.
+        Seed (an integer ``>= 0``) or ``numpy.random.Generator``.
 
     Returns
     -------
@@ -208,10 +184,9 @@ def hierarchical_permutation(n: int, base: int = 2, *, seed: Seed = None) -> np.
     >>> [bool(respects_scale(p, r)) for r in (1, 2, 4, 8, 16)]
     [True, True, True, True, True]
     """
-    n = _check_length(n)
-    if isinstance(base, bool) or not isinstance(base, (int, np.integer)) or base < 2:
-        raise ValueError(f"base must be an integer >= 2, got {base!r}")
-    rng = _rng(seed)
+    n = _check_count(n)
+    base = integer(base, "base", minimum=2)
+    rng = generator(seed)
     perm = np.arange(n, dtype=np.int64)
     child = 1
     while child < n:

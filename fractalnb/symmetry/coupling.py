@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,11 +13,10 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import fx, nn
 
-__all__ = [
-    "NeuronCoupling",
-    "neuron_coupling",
-    "permutable_layers",
-]
+from .._validate import describe
+from ._arguments import _check_model
+
+__all__ = ["permutable_layers"]
 
 
 _WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
@@ -65,45 +64,25 @@ class _Step:
 
 
 @dataclass(frozen=True)
-class NeuronCoupling:
+class _Coupling:
     """How the neurons of one layer are read by the next: what a symmetry must touch.
 
-    Attributes
-    ----------
-    layer
-        Name of the module (``nn.Linear`` or ``nn.Conv2d``) whose outputs are the neurons.
-    successor
-        Name of the module that reads them (``nn.Linear`` or ``nn.Conv2d``).
-    width
-        Number of neurons (rows, or output channels, of ``layer``).
-    block
-        Columns of the successor's weight per neuron: 1, or ``h·w`` after a ``flatten``.
-    between
-        The operations on the way, as ``"name (Type)"``.
-    batchnorms
-        Names of the BatchNorm modules on the way (permuted along with the layer).
-    permutable
-        Always ``True`` for a coupling that was found (kept for table display).
-    rescalable
-        Whether :func:`rescale_neurons` applies: every operation after the last BatchNorm
-        (or after the layer, without BatchNorm) is positively homogeneous, and that
-        BatchNorm (if any) has affine parameters.
+    ``width`` neurons (rows, or output channels, of ``layer``) are read by ``successor``
+    through ``steps``, among them the BatchNorms ``batchnorms`` (permuted along with the
+    layer); each neuron owns ``block`` columns of the successor's weight (1, or ``h·w``
+    after a ``flatten``).
     """
 
     layer: str
     successor: str
     width: int
     block: int
-    between: tuple[str, ...]
     batchnorms: tuple[str, ...]
-    permutable: bool
-    rescalable: bool
-    _steps: tuple[_Step, ...] = field(repr=False, compare=False, default=())
+    steps: tuple[_Step, ...]
 
 
 def _trace(model: nn.Module) -> fx.GraphModule:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_model(model)
     try:
         return fx.symbolic_trace(model)
     except Exception as error:  # fx raises many types; report them all the same way
@@ -196,11 +175,16 @@ def _weight_layer_names(model: nn.Module) -> list[str]:
 
 def _find_coupling(
     model: nn.Module, layer: str, graph: fx.Graph | None = None
-) -> NeuronCoupling:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+) -> _Coupling:
+    """Find the layer that reads the neurons of ``layer`` and what lies in between.
+
+    The data flow is traced with ``torch.fx``. The neurons must flow, through BatchNorm,
+    element-wise activations, pooling, dropout and ``flatten`` only, into exactly one
+    ``nn.Linear`` or ``nn.Conv2d``; otherwise a ``ValueError`` says why.
+    """
+    _check_model(model)
     if not isinstance(layer, str):
-        raise TypeError(f"layer must be a module name (str), got {type(layer).__name__}")
+        raise TypeError(f"layer must be a module name (str), got {describe(layer)}")
     modules = dict(model.named_modules())
     if layer not in modules:
         raise ValueError(
@@ -292,16 +276,13 @@ def _find_coupling(
             raise ValueError(f"'{successor_name}' has {successor.in_features} input features "
                              f"but '{layer}' has {width} outputs")
     bn_names = tuple(s.name.split(" (")[0] for s in steps if s.kind == "batchnorm")
-    return NeuronCoupling(
+    return _Coupling(
         layer=layer,
         successor=successor_name,
         width=width,
         block=block,
-        between=tuple(s.name for s in steps),
         batchnorms=bn_names,
-        permutable=True,
-        rescalable=_rescalable(steps, modules) is None,
-        _steps=tuple(steps),
+        steps=tuple(steps),
     )
 
 
@@ -318,57 +299,30 @@ def _rescalable(steps: Sequence[_Step], modules: dict[str, nn.Module]) -> str | 
     return None
 
 
-def neuron_coupling(model: nn.Module, layer: str) -> NeuronCoupling:
-    """Find the layer that reads the neurons of ``layer`` and what lies in between.
-
-    The data flow is traced with ``torch.fx``. The neurons must flow, through
-    BatchNorm, element-wise activations, pooling, dropout and ``flatten`` only, into
-    exactly one ``nn.Linear`` or ``nn.Conv2d``.
-
-    Parameters
-    ----------
-    model
-        The network.
-    layer
-        Name of an ``nn.Linear`` or ``nn.Conv2d`` in ``model.named_modules()``.
-
-    Returns
-    -------
-    NeuronCoupling
-        The successor, the width, the block size and the operations in between.
-
-    Raises
-    ------
-    ValueError
-        If ``layer`` does not exist or is of an unsupported type, if it has no successor
-        to compensate (it is the output layer), if its neurons also feed a residual
-        connection or a branch, or if an unsupported operation lies on the way.
-
-    Examples
-    --------
-    >>> cnn = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
-    ...                     nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 2))
-    >>> c = neuron_coupling(cnn, "0")
-    >>> c.successor, c.width, c.block, c.batchnorms
-    ('5', 4, 4, ('1',))
-    """
-    return _find_coupling(model, layer)
-
-
 def permutable_layers(model: nn.Module) -> pd.DataFrame:
     """List every weight layer of a model and whether its neurons can be permuted, rescaled.
 
+    The data flow is traced with ``torch.fx``. The neurons of a layer can be permuted when
+    they flow, through BatchNorm, element-wise activations, pooling, dropout and
+    ``flatten`` only, into exactly one ``nn.Linear`` or ``nn.Conv2d`` (the *successor*,
+    which compensates); they can be rescaled when, in addition, everything after the last
+    BatchNorm on the way (or after the layer) is positively homogeneous. An output layer,
+    neurons that also feed a residual connection or a branch, and unsupported operations
+    on the way make a layer not permutable, with the reason.
+
     Parameters
     ----------
     model
-        The network.
+        The network (``nn.Sequential`` MLPs, VGG-like CNNs, torchvision ResNets), traceable
+        by ``torch.fx`` (no data-dependent control flow).
 
     Returns
     -------
     pandas.DataFrame
-        One row per ``nn.Linear``/``nn.Conv2d``: ``layer``, ``successor``, ``width``,
-        ``block``, ``batchnorms``, ``permutable``, ``rescalable``, ``reason`` (why not,
-        empty when both apply).
+        One row per ``nn.Linear``/``nn.Conv2d``: ``layer``, ``successor``, ``width``
+        (neurons), ``block`` (columns of the successor per neuron: ``h·w`` after a
+        ``flatten``), ``batchnorms`` (on the way), ``permutable``, ``rescalable`` and
+        ``reason`` (why not, empty when both apply).
 
     Examples
     --------
@@ -388,7 +342,7 @@ def permutable_layers(model: nn.Module) -> pd.DataFrame:
                          "batchnorms": (), "permutable": False, "rescalable": False,
                          "reason": str(error)})
             continue
-        why = _rescalable(c._steps, modules)
+        why = _rescalable(c.steps, modules)
         rows.append({"layer": name, "successor": c.successor, "width": c.width,
                      "block": c.block, "batchnorms": c.batchnorms, "permutable": True,
                      "rescalable": why is None, "reason": "" if why is None else why})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,16 +11,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..training.analysis import analyze
+from .._validate import MAX_RANK, boolean, budget, choice, integer, sizes
+from .._validate import rng as generator
 from ._arguments import (
     IndexLike,
     Seed,
-    _check_array,
-    _check_length,
+    _check_box_sides,
+    _check_named,
     _check_permutation,
-    _check_scale,
-    _rng,
-    _to_numpy,
+    _check_tensor,
 )
 from .box_permutations import (
     _respects,
@@ -29,14 +28,23 @@ from .box_permutations import (
     within_block_permutation,
 )
 from .coupling import _find_coupling
-from .tensors import _take, expand_permutation, permute_columns, permute_rows, random_permutation
+from .tensors import (
+    _expand_permutation,
+    _take,
+    permute_columns,
+    permute_rows,
+    random_permutation,
+)
 
 __all__ = [
     "equivariance_table",
     "global_quantities",
     "permutation_spread",
-    "symmetry_checks",
 ]
+
+
+_MAX_PERMUTATIONS = 100_000
+"""The most random permutations :func:`permutation_spread` draws (each costs two box fits)."""
 
 
 def equivariance_table(
@@ -87,20 +95,18 @@ def equivariance_table(
     [[1, True, True], [2, True, True]]
     """
     from ..geometry.boxcount import box_counts, dilation_scales
-    from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy
+    from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy, occupancy_rule
     from ..geometry.transform import fractal_transform
 
-    _check_array(x, name="x", min_ndim=1)
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not (
-            0 <= axis < x.ndim):
-        raise ValueError(f"axis must be an integer in [0, {x.ndim}), got {axis!r}")
-    if not isinstance(perms, dict) or not perms:
-        raise ValueError("perms must be a non-empty dict {name: permutation}")
-    t = torch.as_tensor(_to_numpy(x))
+    t = _check_tensor(x, "x", max_ndim=MAX_RANK).cpu()
+    axis = integer(axis, "axis", minimum=0, maximum=t.ndim - 1)
+    _check_named(perms, "perms", "permutation")
+    dilation = integer(dilation, "dilation", minimum=2)
+    mode = choice(mode, "mode", ("occupied", "boundary"))
+    rule = occupancy_rule(DEFAULT_RULE if threshold is None else threshold)
     n = t.shape[axis]
     sides = (dilation_scales(t.shape, dilation) if scales is None
-             else [_check_scale(r, "scales") for r in scales])
-    rule = DEFAULT_RULE if threshold is None else threshold
+             else _check_box_sides(scales, t.shape))
     mask = occupancy(t, rule)
     counts_before = box_counts(mask, sides, mode=mode)
     rows = []
@@ -124,8 +130,8 @@ def equivariance_table(
 
 
 def _magnitudes(x: Any) -> torch.Tensor:
-    t = torch.as_tensor(x.detach() if isinstance(x, torch.Tensor) else np.asarray(x))
-    if t.dtype == torch.bool or t.is_complex():
+    t = _check_tensor(x, "x", max_ndim=MAX_RANK)
+    if t.dtype == torch.bool:
         raise ValueError(f"x must be real-valued, got dtype {t.dtype}")
     t = t if t.is_floating_point() else t.to(torch.float64)
     return t.abs().reshape(-1)
@@ -168,10 +174,10 @@ def global_quantities(x: np.ndarray | torch.Tensor, threshold: object = None) ->
     from ..geometry.boxcount import box_counts
     from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy, occupancy_rule
 
+    magnitudes = _magnitudes(x)
     rule = occupancy_rule(DEFAULT_RULE if threshold is None else threshold)
     mask = occupancy(x, rule)
     coarsest = int(max(mask.shape))
-    magnitudes = _magnitudes(x)
     tau = float(rule.threshold(magnitudes))
     m64 = magnitudes.to(torch.float64)
     return {
@@ -186,6 +192,9 @@ def global_quantities(x: np.ndarray | torch.Tensor, threshold: object = None) ->
         "l2_norm": float(torch.linalg.vector_norm(m64)),
         "max_abs": float(m64.max()),
     }
+
+
+_MODES = ("occupied", "boundary", "differential")  # the modes of box_dimension
 
 
 _PERMUTATION_KINDS = ("uniform", "hierarchical", "block", "within_block")
@@ -236,7 +245,7 @@ def permutation_spread(
         The network; not modified.
     layer
         Name of the ``nn.Linear``/``nn.Conv2d`` whose neurons are permuted (see
-        :func:`neuron_coupling`).
+        :func:`permutable_layers`).
     n_permutations
         Number of random permutations (besides the identity).
     kind
@@ -253,7 +262,7 @@ def permutation_spread(
         Count a conv kernel on its 2-D unfolding ``out × in·kh·kw``
         (:func:`fractalnb.geometry.unfold_conv`) instead of its 4-D grid.
     seed
-        Seed or ``numpy.random.Generator`` for the permutations.
+        Seed (an integer ``>= 0``) or ``numpy.random.Generator`` for the permutations.
     progress
         Show a ``tqdm`` progress bar.
 
@@ -279,19 +288,26 @@ def permutation_spread(
     """
     from .._progress import progress_bar
     from ..geometry.boxcount import box_dimension
+    from ..geometry.occupancy_rules import occupancy_rule
 
-    if kind not in _PERMUTATION_KINDS:
-        raise ValueError(f"kind must be one of {_PERMUTATION_KINDS}, got {kind!r}")
-    n_permutations = _check_length(n_permutations, "n_permutations")
-    if isinstance(base, bool) or not isinstance(base, (int, np.integer)) or base < 2:
-        raise ValueError(f"base must be an integer >= 2, got {base!r}")
+    n_permutations = integer(n_permutations, "n_permutations", minimum=1)
+    budget(n_permutations, "n_permutations", _MAX_PERMUTATIONS, "permutations")
+    choice(kind, "kind", _PERMUTATION_KINDS)
+    base = integer(base, "base", minimum=2)
+    if threshold is not None:
+        occupancy_rule(threshold)
+    choice(mode, "mode", _MODES)
+    if scales is not None:
+        sizes(scales, "scales")
+    unfold = boolean(unfold, "unfold")
+    progress = boolean(progress, "progress")
+    rng = generator(seed)
     coupling = _find_coupling(model, layer)
     modules = dict(model.named_modules())
     weights = {
         "rows": (f"{layer}.weight", modules[layer].weight.detach()),
         "columns": (f"{coupling.successor}.weight", modules[coupling.successor].weight.detach()),
     }
-    rng = _rng(seed)
     perms = [np.arange(coupling.width, dtype=np.int64)] + [
         _draw_permutation(kind, coupling.width, int(base), rng) for _ in range(n_permutations)
     ]
@@ -303,9 +319,10 @@ def permutation_spread(
                 permuted, axis_perm = permute_rows(weight, perm), perm
             else:
                 permuted = permute_columns(weight, perm, block=coupling.block)
-                axis_perm = expand_permutation(perm, coupling.block)
+                axis_perm = _expand_permutation(perm, coupling.block)
                 if unfold and permuted.ndim == 4:  # unfolded columns: c·kh·kw + (i, j)
-                    axis_perm = expand_permutation(axis_perm, permuted.shape[2] * permuted.shape[3])
+                    kernel = permuted.shape[2] * permuted.shape[3]
+                    axis_perm = _expand_permutation(axis_perm, kernel)
             x = _tensor_view(permuted, unfold)
             fit = box_dimension(x, scales=scales, threshold=threshold, mode=mode,
                                 dilation=int(base), fit_range=fit_range)
@@ -317,81 +334,4 @@ def permutation_spread(
                     "respects_scale": bool(r >= axis_len or _respects(axis_perm, int(r))),
                     "dimension": fit.dimension, "r2": fit.r2, "density": fit.density,
                 })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def symmetry_checks(
-    model: nn.Module,
-    transforms: Mapping[str, nn.Module],
-    inputs: torch.Tensor,
-    **kwargs: Any,
-) -> pd.DataFrame:
-    """Check function-preserving transformations of a model: outputs and fractal quantities.
-
-    For each transformed copy (e.g. from :func:`fractalnb.symmetry.permute_neurons` or
-    :func:`fractalnb.symmetry.rescale_neurons`) the largest change of the outputs on
-    ``inputs`` is measured (:func:`fractalnb.symmetry.function_distance`) and every tensor
-    that changed is analysed before and after.
-
-    Parameters
-    ----------
-    model
-        The original network.
-    transforms
-        Label → transformed copy of ``model``.
-    inputs
-        A batch of inputs.
-    **kwargs
-        Passed to :func:`analyze`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (transformation, changed tensor): ``transform``, ``function_change``
-        (max absolute change of the logits), ``logit_scale`` (max absolute logit of the
-        original), ``name``, ``density_before``/``_after``, ``tau_before``/``_after``,
-        ``D_before``/``_after`` and ``ci_half_width`` (before).
-
-    Examples
-    --------
-    >>> from fractalnb import symmetry
-    >>> mlp = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
-    >>> twin = symmetry.permute_neurons(mlp, "0", symmetry.random_permutation(32, seed=0))
-    >>> table = symmetry_checks(mlp, {"permute": twin}, torch.randn(8, 16))
-    >>> table["name"].tolist()
-    ['0.weight', '0.bias', '2.weight']
-    """
-    from .neurons import function_distance
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(transforms, Mapping) or not transforms:
-        raise ValueError("transforms must be a non-empty mapping label -> nn.Module")
-    before = analyze(model, **kwargs).set_index("name")
-    original = dict(model.named_parameters())
-    with torch.no_grad():
-        was_training = model.training
-        model.eval()
-        scale = float(model(inputs).abs().max())
-        model.train(was_training)
-    rows = []
-    for label, twin in transforms.items():
-        if not isinstance(twin, nn.Module):
-            raise TypeError(f"transforms[{label!r}] is not an nn.Module")
-        change = function_distance(model, twin, inputs)
-        after = analyze(twin, **kwargs).set_index("name")
-        for name, param in twin.named_parameters():
-            if name not in original:
-                raise ValueError(f"transforms[{label!r}] has a parameter {name!r} the model "
-                                 "lacks: not a copy of the same architecture")
-            if torch.equal(param.detach(), original[name].detach()):
-                continue
-            b, a = before.loc[name], after.loc[name]
-            rows.append({
-                "transform": label, "function_change": change, "logit_scale": scale,
-                "name": name, "density_before": b["density"], "density_after": a["density"],
-                "tau_before": b["tau"], "tau_after": a["tau"], "D_before": b["dimension"],
-                "D_after": a["dimension"],
-                "ci_half_width": (b["ci_high"] - b["ci_low"]) / 2,
-            })  # fmt: skip
     return pd.DataFrame(rows)

@@ -1,6 +1,7 @@
 """Function-preserving symmetries of a whole model.
 
-Neuron permutations and intertwiner rescalings.
+Neuron permutations and intertwiner rescalings, applied to a copy of the model with their
+compensation; :func:`function_preservation` draws one per layer and measures the change.
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._arguments import IndexLike, ScalesLike, Seed, _check_permutation, _check_scales, _rng
+from .._validate import choice, describe, real
+from .._validate import rng as generator
+from ._arguments import (
+    IndexLike,
+    ScalesLike,
+    Seed,
+    _check_factors,
+    _check_inputs,
+    _check_model,
+    _check_permutation,
+)
 from .coupling import _find_coupling, _rescalable, permutable_layers
-from .tensors import _multiply_axis, expand_permutation, random_permutation, random_scales
+from .model_checks import _forward, function_distance
+from .tensors import _expand_permutation, _multiply_axis, random_permutation, random_scales
 
 __all__ = [
     "permute_neurons",
     "rescale_neurons",
     "rescale_before_batchnorm",
-    "function_distance",
     "function_preservation",
 ]
 
@@ -47,7 +58,7 @@ def permute_neurons(model: nn.Module, layer: str, perm: IndexLike) -> nn.Module:
     ----------
     model
         The network (``nn.Sequential`` MLPs, VGG-like CNNs, torchvision ResNets: see
-        :func:`neuron_coupling` for what is supported). It is not modified.
+        :func:`permutable_layers` for what is supported). It is not modified.
     layer
         Name of the ``nn.Linear``/``nn.Conv2d`` whose neurons are permuted.
     perm
@@ -81,7 +92,7 @@ def permute_neurons(model: nn.Module, layer: str, perm: IndexLike) -> nn.Module:
                 if tensor is not None:
                     tensor.copy_(tensor[index.to(tensor.device)])
         successor = modules[coupling.successor]
-        columns = torch.as_tensor(expand_permutation(p, coupling.block))
+        columns = torch.as_tensor(_expand_permutation(p, coupling.block))
         _set(successor.weight, successor.weight[:, columns.to(successor.weight.device)])
     return twin
 
@@ -113,9 +124,9 @@ def rescale_neurons(model: nn.Module, layer: str, scales: ScalesLike) -> nn.Modu
     Raises
     ------
     ValueError
-        As :func:`neuron_coupling`; also for non-positive or non-finite scales, and when an
-        operation that is not positively homogeneous (``tanh``, ``GELU`` …) lies between the
-        scaled tensor and the successor.
+        For a layer that :func:`permutable_layers` marks not permutable; also for
+        non-positive or non-finite scales, and when an operation that is not positively
+        homogeneous (``tanh``, ``GELU`` …) lies between the scaled tensor and the successor.
 
     Examples
     --------
@@ -125,9 +136,9 @@ def rescale_neurons(model: nn.Module, layer: str, scales: ScalesLike) -> nn.Modu
     True
     """
     coupling = _find_coupling(model, layer)
-    s = _check_scales(scales, coupling.width)
+    s = _check_factors(scales, coupling.width)
     twin, modules = _copy_with(model)
-    why = _rescalable(coupling._steps, modules)
+    why = _rescalable(coupling.steps, modules)
     if why is not None:
         raise ValueError(f"cannot rescale the neurons of '{layer}': {why}")
     with torch.no_grad():
@@ -180,11 +191,11 @@ def rescale_before_batchnorm(model: nn.Module, layer: str, scales: ScalesLike) -
     [1.0, 4.0, 16.0]
     """
     coupling = _find_coupling(model, layer)
-    s = _check_scales(scales, coupling.width)
+    s = _check_factors(scales, coupling.width)
     if not coupling.batchnorms:
         raise ValueError(f"no BatchNorm between '{layer}' and '{coupling.successor}' to absorb "
                          "the scales (use rescale_neurons)")
-    steps = coupling._steps
+    steps = coupling.steps
     first_bn = next(i for i, step in enumerate(steps) if step.kind == "batchnorm")
     for step in steps[:first_bn]:
         if step.kind == "elementwise":
@@ -212,54 +223,21 @@ def rescale_before_batchnorm(model: nn.Module, layer: str, scales: ScalesLike) -
     return twin
 
 
-def function_distance(model_a: nn.Module, model_b: nn.Module, inputs: torch.Tensor) -> float:
-    """Return ``max |f_a(x) − f_b(x)|`` over a batch, both models in evaluation mode.
-
-    The models' training flags are restored afterwards; no gradients are recorded.
-
-    Parameters
-    ----------
-    model_a, model_b
-        Two networks with the same input and output shapes.
-    inputs
-        A batch of inputs (on the models' device).
-
-    Returns
-    -------
-    float
-        The largest absolute difference of the outputs (0.0 for identical functions up to
-        rounding).
-
-    Examples
-    --------
-    >>> mlp = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
-    >>> function_distance(mlp, mlp, torch.randn(4, 2))
-    0.0
-    """
-    for name, m in (("model_a", model_a), ("model_b", model_b)):
-        if not isinstance(m, nn.Module):
-            raise TypeError(f"{name} must be a torch.nn.Module, got {type(m).__name__}")
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError(f"inputs must be a torch tensor, got {type(inputs).__name__}")
-    if inputs.numel() == 0:
-        raise ValueError("inputs is empty")
-    modes = [(m, m.training) for m in (*model_a.modules(), *model_b.modules())]
-    try:
-        model_a.eval()
-        model_b.eval()
-        with torch.no_grad():
-            out_a = model_a(inputs)
-            out_b = model_b(inputs)
-    finally:
-        for m, training in modes:
-            m.train(training)
-    if out_a.shape != out_b.shape:
-        raise ValueError(f"the models' outputs have different shapes {tuple(out_a.shape)} and "
-                         f"{tuple(out_b.shape)}")
-    return float((out_a - out_b).abs().max())
-
-
 _SYMMETRIES = ("permutation", "rescaling", "batchnorm")
+
+
+def _check_layer_names(layers: object, model: nn.Module) -> None:
+    if isinstance(layers, str) or not isinstance(layers, Sequence):
+        raise TypeError(f"layers must be a sequence of layer names, got "
+                        f"{describe(layers)}")
+    if not layers:
+        raise ValueError("layers is empty: name at least one layer")
+    modules = dict(model.named_modules())
+    for name in layers:
+        if not isinstance(name, str):
+            raise TypeError(f"layers must hold layer names (str), got {describe(name)}")
+        if name not in modules:
+            raise ValueError(f"layers holds {name!r}, which is not a module of the model")
 
 
 def function_preservation(
@@ -295,7 +273,7 @@ def function_preservation(
     max_factor
         Range of the random scales.
     seed
-        Seed or ``numpy.random.Generator``.
+        Seed (an integer ``>= 0``) or ``numpy.random.Generator``.
 
     Returns
     -------
@@ -313,11 +291,14 @@ def function_preservation(
     >>> bool(table["distance"].max() < 1e-6 < table["uncompensated_distance"].min())
     True
     """
-    if symmetry not in _SYMMETRIES:
-        raise ValueError(f"symmetry must be one of {_SYMMETRIES}, got {symmetry!r}")
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError(f"inputs must be a torch tensor, got {type(inputs).__name__}")
-    if layers is None:
+    _check_model(model)
+    _check_inputs(inputs)
+    choice(symmetry, "symmetry", _SYMMETRIES)
+    real(max_factor, "max_factor", 1, open_min=True)
+    rng = generator(seed)
+    if layers is not None:
+        _check_layer_names(layers, model)
+    else:
         table = permutable_layers(model)
         if symmetry == "rescaling":
             table = table[table["rescalable"]]
@@ -326,13 +307,12 @@ def function_preservation(
         layers = table.loc[table["permutable"], "layer"].tolist()
         if not layers:
             raise ValueError(f"model has no layer the {symmetry} symmetry applies to")
-    rng = _rng(seed)
     originals = dict(model.named_modules())
     was_training = [(m, m.training) for m in model.modules()]
     try:
         model.eval()
         with torch.no_grad():
-            scale = float(model(inputs).abs().max())
+            scale = float(_forward(model, inputs).abs().max())
     finally:
         for m, training in was_training:
             m.train(training)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,7 +10,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._arguments import ScalesLike, _check_array, _check_scale, _check_scales, _to_numpy
+from .._validate import MAX_RANK, boolean, choice, integer, real, sizes
+from ._arguments import (
+    ScalesLike,
+    _check_box_sides,
+    _check_factors,
+    _check_named,
+    _check_tensor,
+)
 from .coupling import _find_coupling
 from .equivariance import _magnitudes, _tensor_view
 from .neurons import rescale_before_batchnorm, rescale_neurons
@@ -98,6 +104,7 @@ def rescaling_count_report(
     --------
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
+    >>> from fractalnb.symmetry import random_scales
     >>> mlp = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 4))
     >>> report = rescaling_count_report(mlp, "0", random_scales(8, seed=0))
     >>> report.groupby("rule")["same_set"].all().to_dict()["support"]
@@ -106,14 +113,20 @@ def rescaling_count_report(
     from ..geometry.boxcount import box_counts, dilation_scales
     from ..geometry.occupancy_rules import Absolute, MeanStd, Quantile
 
+    choice(method, "method", ("intertwiner", "batchnorm"))
+    if absolute is not None:
+        absolute = real(absolute, "absolute", 0)
+    quantile = real(quantile, "quantile", 0, 1, open_max=True)
+    k = real(k, "k")
+    if count_scales is not None:
+        count_scales = sizes(count_scales, "count_scales")
+    choice(mode, "mode", ("occupied", "boundary"))
+    dilation = integer(dilation, "dilation", minimum=2)
+    unfold = boolean(unfold, "unfold")
     if method == "intertwiner":
         rescaled = rescale_neurons(model, layer, scales)
-    elif method == "batchnorm":
-        rescaled = rescale_before_batchnorm(model, layer, scales)
     else:
-        raise ValueError(f"method must be 'intertwiner' or 'batchnorm', got {method!r}")
-    if absolute is not None and not (math.isfinite(absolute) and absolute >= 0):
-        raise ValueError(f"absolute must be a finite number >= 0, got {absolute!r}")
+        rescaled = rescale_before_batchnorm(model, layer, scales)
     coupling = _find_coupling(model, layer)
     before, after = dict(model.named_modules()), dict(rescaled.named_modules())
     rows = []
@@ -129,7 +142,7 @@ def rescaling_count_report(
             "mean_std": (MeanStd(k), MeanStd(k)),
         }
         sides = (dilation_scales(w0.shape, dilation) if count_scales is None
-                 else np.asarray(count_scales, dtype=np.int64))
+                 else _check_box_sides(count_scales, w0.shape, "count_scales"))
         for rule_name, (rule0, rule1) in rules.items():
             tau0 = float(rule0.threshold(m0.reshape(-1)))
             tau1 = float(rule1.threshold(m1.reshape(-1)))
@@ -147,6 +160,15 @@ def rescaling_count_report(
                     "same_set": same_set, "same_count": c0 == c1,
                 })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _check_box_side(r: object, ndim: int) -> int | list[int]:
+    """Return ``r``: one box side, or one per axis (``ndim`` of them), integers ``>= 1``."""
+    if isinstance(r, (list, tuple, np.ndarray)):
+        if len(r) != ndim:
+            raise ValueError(f"r must give one box side per axis ({ndim}), got {len(r)}")
+        return [integer(side, "r", minimum=1) for side in r]
+    return integer(r, "r", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -209,13 +231,13 @@ def rescaling_commutation_defect(
     """
     from ..geometry.transform import fractal_transform
 
-    t = torch.as_tensor(_to_numpy(x))
-    if not isinstance(axis, (int, np.integer)) or not (0 <= axis < t.ndim):
-        raise ValueError(f"axis must be an integer in [0, {t.ndim}), got {axis!r}")
+    t = _check_tensor(x, "x", max_ndim=MAX_RANK).cpu()
+    axis = integer(axis, "axis", minimum=0, maximum=t.ndim - 1)
     if not t.is_floating_point():
         raise ValueError(f"x must have a real floating dtype, got {t.dtype}")
-    lam = _check_scales(scales, t.shape[axis])
-    side = r if isinstance(r, (int, np.integer)) else list(r)[axis]
+    lam = _check_factors(scales, t.shape[axis])
+    r = _check_box_side(r, t.ndim)
+    side = r if isinstance(r, int) else r[axis]
     side = min(int(side), lam.size)  # a box at least as long as the axis: one box
     t64 = t.to(torch.float64)
     scaled = _multiply_axis(t64, lam, axis)
@@ -266,6 +288,7 @@ def rescaling_defect_table(
 
     Examples
     --------
+    >>> from fractalnb.symmetry import random_scales
     >>> w = np.random.default_rng(0).normal(size=(8, 4))
     >>> table = rescaling_defect_table(w, {"global": np.full(8, 3.0),
     ...                                    "per row": random_scales(8, seed=0)})
@@ -275,12 +298,14 @@ def rescaling_defect_table(
     from ..geometry.boxcount import dilation_scales
     from ..geometry.transform import fractal_transform
 
-    _check_array(x, name="x", min_ndim=1)
-    if not isinstance(factors, dict) or not factors:
-        raise ValueError("factors must be a non-empty dict {name: factor vector}")
-    t = torch.as_tensor(_to_numpy(x)).to(torch.float64)
+    t = _check_tensor(x, "x", max_ndim=MAX_RANK).cpu().to(torch.float64)
+    axis = integer(axis, "axis", minimum=0, maximum=t.ndim - 1)
+    _check_named(factors, "factors", "factor vector")
+    for name, lam in factors.items():
+        _check_factors(lam, t.shape[axis], name=f"factors[{name!r}]")
+    dilation = integer(dilation, "dilation", minimum=2)
     sides = (dilation_scales(t.shape, dilation).tolist() if scales is None
-             else [_check_scale(r, "scales") for r in scales])
+             else sizes(scales, "scales").tolist())
     rows = []
     for name, lam in factors.items():
         for r in sides:
