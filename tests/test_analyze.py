@@ -22,8 +22,13 @@ from fractalnb.geometry import (
     unfold_conv,  # noqa: E402
 )
 from fractalnb.plotting import plot_dimension_by_depth
-from fractalnb.training import analyze, compare, dsi_residual, layer_kind, weight_layers
-from fractalnb.training.analysis import COLUMNS  # noqa: E402
+from fractalnb.training import analyze, compare, weight_layers
+
+COLUMNS = (
+    "name", "module", "kind", "role", "depth", "layer_depth", "shape", "grid", "numel",
+    "rule", "tau", "density", "dimension", "ci_low", "ci_high", "r2", "self_similarity",
+    "dsi_residual", "n_fit", "r_min", "r_max", "note",
+)  # fmt: skip
 
 LOG3_LOG2 = math.log(3) / math.log(2)
 LOG8_LOG3 = math.log(8) / math.log(3)
@@ -89,7 +94,7 @@ def test_bias_batchnorm_and_embedding_rows_have_known_answers():
     bn = _row(table, "bn.weight")
     assert bn["kind"] == "norm" and bn["dimension"] == pytest.approx(LOG2_LOG3, abs=1e-9)
     emb = _row(analyze(model["emb"]), "weight")
-    assert layer_kind(model["emb"]) == "embedding"
+    assert emb["kind"] == "embedding" and _row(table, "emb.weight")["kind"] == "embedding"
     assert emb["dimension"] == pytest.approx(LOG3_LOG2, abs=1e-9)
 
 
@@ -177,6 +182,33 @@ def test_meta_device_and_parameterless_models_raise():
 def test_bad_arguments_raise_naming_them(kwargs, word):
     with pytest.raises(ValueError, match=word):
         analyze(nn.Linear(16, 16), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [
+        ({"mode": 3}, "mode"),
+        ({"dilation": 2.0}, "dilation"),
+        ({"confidence": "0.9"}, "confidence"),
+        ({"fit_range": 4}, "fit_range"),
+        ({"fit_range": (2.0, 8)}, "fit_range"),
+        ({"progress": "yes"}, "progress"),
+        ({"device": 0.5}, "device"),
+    ],
+)
+def test_wrong_types_raise_type_errors_naming_them(kwargs, word):
+    with pytest.raises(TypeError, match=word):
+        analyze(nn.Linear(16, 16), **kwargs)
+    with pytest.raises(TypeError, match=word):
+        compare({"a": nn.Linear(16, 16)}, **kwargs)
+
+
+def test_a_bad_fit_range_is_refused_not_noted_on_every_row():
+    # analyze keeps a row per tensor with a note when a tensor cannot be measured; a bad
+    # fit range is the caller's error, refused before any tensor is counted
+    for bad in ("most", (8, 2), (0, 4)):
+        with pytest.raises(ValueError, match="fit_range"):
+            analyze(nn.Linear(16, 16), fit_range=bad)
 
 
 # --- devices ------------------------------------------------------------------------------
@@ -273,18 +305,18 @@ def test_compare_weight_layers_and_the_plot():
     plt.close("all")
     with pytest.raises(ValueError, match="key"):
         compare(nets, key="name")
+    with pytest.raises(TypeError, match="key"):
+        compare(nets, key=3)
     with pytest.raises(ValueError, match="models"):
         compare({})
+    with pytest.raises(TypeError, match="models"):
+        compare([nn.Linear(4, 4)])
+    with pytest.raises(TypeError, match=r"models\['b'\]"):
+        compare({"a": nn.Linear(4, 4), "b": "net"})
+    with pytest.raises(TypeError, match="table"):
+        weight_layers([1, 2])
     with pytest.raises(ValueError, match="columns"):
         weight_layers(table.drop(columns=["kind"]))
-
-
-def test_dsi_residual_is_nan_without_a_dilation_and_rejects_other_input():
-    fit = box_dimension(geometry.sierpinski_triangle(6).mask, scales=[1, 2, 3, 5, 8, 13],
-                        fit_range="all")
-    assert math.isnan(dsi_residual(fit))
-    with pytest.raises(TypeError, match="fit"):
-        dsi_residual(1.0)
 
 
 def test_top_level_analyze_is_the_function():
@@ -374,3 +406,9 @@ def test_architecture_summary_verdicts():
     assert table.loc["mean D, trained", "across models"] in ("within CI", "differs beyond CI")
     with pytest.raises(ValueError, match="same models"):
         training.architecture_summary(t, {"a": t["a"]}, v)
+    with pytest.raises(TypeError, match="verdicts"):
+        training.architecture_summary(t, t, [v["a"], v["b"]])
+    with pytest.raises(ValueError, match=r"verdicts\['a'\] lacks the columns \['separated'\]"):
+        training.architecture_summary(t, t, {**v, "a": v["a"].drop(columns=["separated"])})
+    with pytest.raises(TypeError, match=r"checks\['b'\]"):
+        training.architecture_summary(t, t, v, {**c, "b": 3})

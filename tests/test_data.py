@@ -8,6 +8,11 @@ import torch
 
 from fractalnb import training
 from fractalnb.training import data
+from fractalnb.training.loaders import _augment_batch
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
+           "dog", "frog", "horse", "ship", "truck")
+VARIANT_ENV, SAMPLE_ENV = "FRACTALNB_CIFAR10", "FRACTALNB_CIFAR10_SAMPLE"
 
 
 @pytest.fixture(scope="module")
@@ -36,22 +41,33 @@ def test_first_training_image_is_the_official_frog(sample):
 def test_sample_is_first_thousand_of_each_batch(sample):
     counts = np.bincount(sample.y_train, minlength=10)
     assert counts.min() >= 469 and counts.max() <= 527
-    assert tuple(sample.classes) == training.CIFAR10_CLASSES
+    assert tuple(sample.classes) == CLASSES
 
 
 def test_wrong_variant_name():
     with pytest.raises(ValueError, match="variant must be one of"):
         training.load_cifar10("mini")
+    with pytest.raises(TypeError, match="variant must be one of"):
+        training.load_cifar10(None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [({"root": 3}, "root"), ({"sample_file": 3}, "sample_file"), ({"download": "no"}, "download")],
+)
+def test_wrong_argument_types(kwargs, word):
+    with pytest.raises(TypeError, match=word):
+        training.load_cifar10("sample", **kwargs)
 
 
 def test_wrong_variant_in_environment(monkeypatch):
-    monkeypatch.setenv(training.VARIANT_ENV, "tiny")
+    monkeypatch.setenv(VARIANT_ENV, "tiny")
     with pytest.raises(ValueError, match="FRACTALNB_CIFAR10"):
         training.variant_from_env()
 
 
-def test_checksum_mismatch(tmp_path):
-    source = training.find_sample_file()
+def test_checksum_mismatch(tmp_path, sample):
+    source = sample.source
     damaged = tmp_path / "cifar10-sample.npz"
     shutil.copy(source, damaged)
     with open(damaged, "r+b") as handle:
@@ -69,7 +85,7 @@ def test_missing_sample_file(tmp_path):
 
 
 def test_missing_sample_everywhere(tmp_path, monkeypatch):
-    monkeypatch.setenv(training.SAMPLE_ENV, str(tmp_path / "absent.npz"))
+    monkeypatch.setenv(SAMPLE_ENV, str(tmp_path / "absent.npz"))
     with pytest.raises(FileNotFoundError, match="CIFAR-10 sample not found"):
         training.load_cifar10("sample", root=tmp_path / "empty")
 
@@ -106,7 +122,7 @@ def synthetic_full(tmp_path, sample, monkeypatch):
     test_images[:1000], test_labels[:1000] = sample.x_test, sample.y_test
     _write_batch(folder / "test_batch", test_images, test_labels)
     with open(folder / "batches.meta", "wb") as handle:
-        pickle.dump({"label_names": list(training.CIFAR10_CLASSES)}, handle)
+        pickle.dump({"label_names": list(CLASSES)}, handle)
 
     def register_md5():
         md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
@@ -114,23 +130,19 @@ def synthetic_full(tmp_path, sample, monkeypatch):
 
     register_md5()
     monkeypatch.setattr(data, "_BATCH_SIZE", BATCH)
+    # no sample file anywhere: load_cifar10("sample", root=...) derives it from the batches
+    monkeypatch.setenv(SAMPLE_ENV, str(tmp_path / "absent.npz"))
     return tmp_path, register_md5
 
 
 def test_sample_derived_from_full_is_identical(synthetic_full, sample):
     root, _ = synthetic_full
-    derived = training.sample_from_full(root)
+    derived = training.load_cifar10("sample", root=root)
     assert derived.variant == "sample" and "derived" in derived.source
+    assert derived.content_sha256() == training.SAMPLE_CONTENT_SHA256
     np.testing.assert_array_equal(derived.x_train, sample.x_train)
     np.testing.assert_array_equal(derived.y_train, sample.y_train)
     np.testing.assert_array_equal(derived.x_test, sample.x_test)
-
-
-def test_sample_route_uses_full_when_no_file(synthetic_full, monkeypatch, tmp_path):
-    root, _ = synthetic_full
-    monkeypatch.setenv(training.SAMPLE_ENV, str(tmp_path / "absent.npz"))
-    derived = training.load_cifar10("sample", root=root)
-    assert derived.content_sha256() == training.SAMPLE_CONTENT_SHA256
 
 
 def test_sample_from_full_rejects_a_different_dataset(synthetic_full):
@@ -143,14 +155,14 @@ def test_sample_from_full_rejects_a_different_dataset(synthetic_full):
         pickle.dump(batch, handle)
     register_md5()  # a consistent file, but not the official pixels
     with pytest.raises(training.CIFAR10ChecksumError, match="not the official CIFAR-10"):
-        training.sample_from_full(root)
+        training.load_cifar10("sample", root=root)
 
 
 def test_full_dataset_of_the_wrong_size(synthetic_full, monkeypatch):
     root, _ = synthetic_full
     monkeypatch.setattr(data, "_BATCH_SIZE", 10_000)
     with pytest.raises(training.CIFAR10ChecksumError, match="expected 50000"):
-        training.sample_from_full(root)
+        training.load_cifar10("sample", root=root)
 
 
 def test_damaged_full_batch(synthetic_full):
@@ -163,9 +175,9 @@ def test_damaged_full_batch(synthetic_full):
 
 def test_augment_batch_identity_and_translation():
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
-    assert torch.equal(training.augment_batch(x, padding=0, flip=False), x)
-    out = training.augment_batch(x, padding=2, flip=False, fill=[-1.0] * 3,
-                             generator=torch.Generator().manual_seed(3))
+    assert torch.equal(_augment_batch(x, padding=0, flip=False), x)
+    out = _augment_batch(x, padding=2, flip=False, fill=[-1.0] * 3,
+                         generator=torch.Generator().manual_seed(3))
     assert out.shape == x.shape
     for image, crop in zip(x, out):
         # every crop is the image shifted by (dy, dx) in [-2, 2]^2, padded with the fill value
@@ -176,7 +188,7 @@ def test_augment_batch_identity_and_translation():
 
 def test_augment_batch_flip_is_a_mirror():
     x = torch.randn(64, 3, 4, 4)
-    out = training.augment_batch(x, padding=0, generator=torch.Generator().manual_seed(0))
+    out = _augment_batch(x, padding=0, generator=torch.Generator().manual_seed(0))
     flipped = [torch.equal(o, i.flip(-1)) for o, i in zip(out, x)]
     kept = [torch.equal(o, i) for o, i in zip(out, x)]
     assert all(f or k for f, k in zip(flipped, kept))
@@ -198,3 +210,35 @@ def test_normalised_training_set_is_standardised():
     shown = training.to_display(train.images[:2])
     original = training.load_cifar10("sample").x_train[:2] / 255
     np.testing.assert_allclose(shown, original, atol=1e-5)
+
+
+def test_cifar10_tensors_refuse_what_is_not_cifar10(sample):
+    images, labels = sample.x_train[:4], sample.y_train[:4]
+    data_set = training.CIFAR10Tensors(images[::-1], labels[::-1], normalize=False)
+    assert torch.equal(data_set[0][0], torch.from_numpy(images[3].copy()).permute(2, 0, 1) / 255)
+    assert int(data_set[0][1]) == int(labels[3])
+    with pytest.raises(TypeError, match="uint8"):
+        training.CIFAR10Tensors(images.astype(np.float32), labels)
+    with pytest.raises(ValueError, match="labels"):
+        training.CIFAR10Tensors(images, np.array([0, 1, 2, 11]))
+    with pytest.raises(TypeError, match="labels"):
+        training.CIFAR10Tensors(images, labels.astype(float))
+    with pytest.raises(ValueError, match="images and labels"):
+        training.CIFAR10Tensors(images, labels[:3])
+    with pytest.raises(ValueError, match="images"):
+        training.CIFAR10Tensors(images.transpose(0, 3, 1, 2), labels)
+
+
+def test_loaders_and_display_check_their_arguments():
+    with pytest.raises(TypeError, match="seed"):
+        training.cifar10_loaders("sample", seed=1.5)
+    with pytest.raises(ValueError, match="test_batch_size"):
+        training.cifar10_loaders("sample", test_batch_size=0)
+    with pytest.raises(TypeError, match="augment"):
+        training.cifar10_loaders("sample", augment="yes")
+    with pytest.raises(TypeError, match="images"):
+        training.to_display(torch.zeros(1, 3, 2, 2, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="images"):
+        training.to_display(torch.zeros(1, 4, 2, 2))
+    np.testing.assert_array_equal(training.to_display(np.zeros((1, 3, 2, 2), np.float32)),
+                                  training.to_display(torch.zeros(1, 3, 2, 2)))

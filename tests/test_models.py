@@ -5,15 +5,9 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from fractalnb.training import (
-    MODEL_NAMES,
-    STANDARD_WIDTHS,
-    build_model,
-    parameter_count,
-    parameter_table,
-    register_model,
-)
-from fractalnb.training.models import _BUILDERS
+from fractalnb.training import build_model, parameter_count, parameter_table
+
+MODEL_NAMES = ("resnet18", "vgg16", "custom_cnn")
 
 
 def _resnet18_count(w: int, k: int = 10) -> int:
@@ -111,30 +105,38 @@ def test_parameter_table_sums_to_the_total():
     assert table.loc["custom_cnn", "linear layers"] == 2
     with pytest.raises(TypeError, match="models"):
         parameter_table({"x": 3})
+    with pytest.raises(ValueError, match="models"):
+        parameter_table({})
 
 
 @pytest.mark.parametrize(
     ("kwargs", "word"),
     [({"name": "resnet50"}, "name"), ({"name": "vgg16", "width": 0}, "width"),
-     ({"name": "vgg16", "width": 2.5}, "width"), ({"name": "vgg16", "num_classes": 0},
-                                                  "num_classes")],
+     ({"name": "vgg16", "num_classes": 0}, "num_classes"),
+     ({"name": "resnet18", "width": 10**5}, "width"),  # 2.7e13 parameters: refused up front
+     ({"name": "custom_cnn", "num_classes": 10**12}, "num_classes")],
 )
-def test_bad_arguments_raise(kwargs, word):
+def test_bad_values_raise_value_errors(kwargs, word):
     with pytest.raises(ValueError, match=word):
         build_model(**kwargs)
 
 
-def test_register_model():
-    name = "test_tiny_mlp"
-    register_model(name, lambda w, k: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, k)),
-                   standard_width=1)
-    try:
-        assert build_model(name, num_classes=4)(torch.zeros(1, 3, 32, 32)).shape == (1, 4)
-        with pytest.raises(ValueError, match="already"):
-            register_model(name, lambda w, k: nn.Identity(), standard_width=1)
-    finally:
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [({"name": 3}, "name"), ({"name": "vgg16", "width": 2.5}, "width"),
+     ({"name": "vgg16", "width": 8.0}, "width"), ({"name": "vgg16", "num_classes": True},
+                                                  "num_classes")],
+)
+def test_wrong_types_raise_type_errors(kwargs, word):
+    with pytest.raises(TypeError, match=word):
+        build_model(**kwargs)
 
-        _BUILDERS.pop(name, None)
-        STANDARD_WIDTHS.pop(name, None)
-    with pytest.raises(TypeError, match="builder"):
-        register_model("other", 3, standard_width=1)
+
+def test_parameter_count_checks_its_arguments():
+    layer = nn.Linear(3, 2)
+    layer.bias.requires_grad_(False)
+    assert parameter_count(layer, trainable_only=True) == 6
+    with pytest.raises(TypeError, match="model"):
+        parameter_count("resnet18")
+    with pytest.raises(TypeError, match="trainable_only"):
+        parameter_count(layer, trainable_only="yes")

@@ -2,6 +2,8 @@
 
 import json
 import math
+import threading
+import time
 
 import pytest
 import torch
@@ -9,17 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from fractalnb import plotting, training
-from fractalnb.training import (
-    RECIPES,
-    TrainConfig,
-    build_model,
-    evaluate,
-    file_lock,
-    load_state_dict,
-    recipe,
-    train_model,
-    trained_model,
-)
+from fractalnb.training import TrainConfig, build_model, train_model, trained_model
 
 
 def _blobs(n: int, seed: int, k: int = 4) -> TensorDataset:
@@ -66,7 +58,7 @@ def test_training_reduces_the_loss_and_writes_loadable_checkpoints(tmp_path):
     model.eval()
     assert torch.equal(fresh(x), model(x))
     initial = _mlp()
-    initial.load_state_dict(load_state_dict(tmp_path / "epoch_000.pt"))
+    initial.load_state_dict(torch.load(tmp_path / "epoch_000.pt", weights_only=True))
     assert not torch.equal(initial[1].weight, model[1].weight)
 
 
@@ -111,11 +103,24 @@ def test_a_diverging_loss_stops_with_a_clear_error():
                                                     "optimizer"),
      ({"epochs": 2, "warmup_epochs": 2}, "warmup_epochs"),
      ({"epochs": 1, "steps_per_epoch": 0}, "steps_per_epoch"),
-     ({"epochs": 1, "batch_size": 0}, "batch_size")],
+     ({"epochs": 1, "batch_size": 0}, "batch_size"),
+     ({"epochs": 1, "seed": -1}, "seed")],
 )
 def test_bad_recipes_raise_naming_the_setting(kwargs, word):
     with pytest.raises(ValueError, match=word):
         train_model(_mlp(), loaders=_loaders(), progress=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [({"epochs": 1.5}, "epochs"), ({"epochs": True}, "epochs"), ({"lr": "0.1"}, "lr"),
+     ({"seed": 1.5}, "seed"), ({"steps_per_epoch": 2.0}, "steps_per_epoch"),
+     ({"progress": "no"}, "progress"), ({"metrics": {"m": 3}}, "metrics"),
+     ({"extra_loss": 3}, "extra_loss"), ({"checkpoint_dir": 3}, "checkpoint_dir")],
+)
+def test_wrong_types_raise_type_errors_naming_the_argument(kwargs, word):
+    with pytest.raises(TypeError, match=word):
+        train_model(_mlp(), **{"epochs": 1, "loaders": _loaders(), "progress": False, **kwargs})
 
 
 def test_other_bad_input():
@@ -124,40 +129,56 @@ def test_other_bad_input():
     with pytest.raises(TypeError, match="model"):
         train_model("mlp", epochs=1, loaders=_loaders(), progress=False)
     with pytest.raises(ValueError, match="no images"):
-        evaluate(_mlp(), [])
-    with pytest.raises(FileNotFoundError, match="checkpoint"):
-        load_state_dict("/nonexistent/epoch_000.pt")
+        train_model(_mlp(), epochs=1, loaders=(_loaders()[0], []), progress=False)
+    with pytest.raises(TypeError, match="loaders"):
+        train_model(_mlp(), epochs=1, loaders=_loaders()[0], progress=False)
+    with pytest.raises(TypeError, match=r"\(images, labels\) pairs"):
+        train_model(_mlp(), epochs=1, loaders=(_loaders()[0], [torch.zeros(2)]),
+                    progress=False)
+    with pytest.raises(TypeError, match="metrics"):
+        train_model(_mlp(), epochs=1, loaders=_loaders(), progress=False,
+                    metrics={"m": lambda m: "high"})
 
 
-def test_evaluate_counts_correct_predictions():
+def test_the_initial_evaluation_counts_correct_predictions():
     layer = nn.Linear(2, 2, bias=False)
     with torch.no_grad():
         layer.weight.copy_(torch.eye(2))
     data = [(torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), torch.tensor([0, 1, 1]))]
-    loss, acc = evaluate(layer, data)
-    assert acc == pytest.approx(2 / 3)
-    assert loss > 0
+    history = train_model(layer, epochs=1, loaders=(data, data), progress=False, device="cpu")
+    assert history["test_acc"].iloc[0] == pytest.approx(2 / 3)  # before any step
+    assert history["test_loss"].iloc[0] > 0
+
+
+def test_a_train_config_checks_every_field():
+    assert TrainConfig(epochs=3).to_dict()["epochs"] == 3
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        TrainConfig(epochs=2, warmup_epochs=2.0)
+    with pytest.raises(TypeError, match="width"):
+        TrainConfig(width=8.0)
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="adam")
 
 
 def test_recipes_cover_every_model_and_profile():
-    for name in ("resnet18", "vgg16", "custom_cnn"):
-        assert recipe(name, "full").width is None  # the full profile uses standard widths
-        quick = recipe(name, "quick")
-        assert isinstance(quick, TrainConfig) and quick.width is not None
-        assert set(RECIPES[name]) == {"quick", "full"}
-    with pytest.raises(ValueError, match="recipe"):
-        recipe("resnet50", "quick")
+    full, quick = training.recipe_table("full"), training.recipe_table("quick")
+    assert list(full.index) == list(quick.index) == ["custom_cnn", "resnet18", "vgg16"]
+    assert set(full.columns) == {f for f in TrainConfig().to_dict()}
     with pytest.raises(ValueError, match="profile"):
-        recipe("vgg16", "medium")
+        training.recipe_table("medium")
+    with pytest.raises(ValueError, match="name must be one of"):
+        trained_model("resnet50", variant="sample")
 
 
-TINY = {"width": 2, "epochs": 1, "steps_per_epoch": 2, "batch_size": 16}
+TINY = {"width": 2, "epochs": 1, "steps_per_epoch": 2, "batch_size": 16, "profile": "quick"}
 
 
 def test_the_cache_trains_once_and_reloads(tmp_path, monkeypatch):
     monkeypatch.setenv("FRACTALNB_CACHE_DIR", str(tmp_path))
     first = trained_model("custom_cnn", seed=0, variant="sample", progress=False, **TINY)
     assert first.trained_now
+    # the cache key of a run never changes (a change would retrain every cached model)
+    assert first.path.name == "custom_cnn-w2-quick-sample-seed0-7e22aed645"
     assert len(first.checkpoints) == 2 and all(p.is_file() for p in first.checkpoints)
     assert first.path.parent == tmp_path / "trained"
     config = json.loads((first.path / "config.json").read_text())
@@ -177,22 +198,55 @@ def test_the_cache_trains_once_and_reloads(tmp_path, monkeypatch):
     assert other.trained_now and other.path != first.path
     with pytest.raises(ValueError, match="epoch"):
         again.load_epoch(5)
+    with pytest.raises(TypeError, match="epoch"):
+        again.load_epoch(1.0)
     with pytest.raises(ValueError, match="unknown training settings"):
         trained_model("custom_cnn", variant="sample", epoch=3)
+    with pytest.raises(TypeError, match="seed"):
+        trained_model("custom_cnn", seed=1.5, variant="sample", progress=False, **TINY)
     # nothing half-written is left behind
     assert not [p for p in (tmp_path / "trained").iterdir() if ".tmp" in p.name]
+    again.checkpoints[0].unlink()
+    with pytest.raises(FileNotFoundError, match="checkpoint"):
+        again.load_epoch(0)
 
 
-def test_file_lock_creates_its_folder_and_is_released(tmp_path):
-    lock = tmp_path / "sub" / "x.lock"
-    with file_lock(lock):
-        assert lock.exists()
-    with file_lock(lock):
-        pass
+def test_concurrent_calls_train_a_run_once_and_the_others_read_it(tmp_path, monkeypatch):
+    # the lock is what is tested: the run trains (slowly) on 8 random images, not CIFAR-10
+    from fractalnb.training import cache
+
+    monkeypatch.setenv("FRACTALNB_CACHE_DIR", str(tmp_path))
+    images = TensorDataset(torch.randn(8, 3, 32, 32), torch.arange(8))
+    trainings = []
+
+    def slow_tiny_training(model, *, variant, batch_size, **kwargs):
+        trainings.append(variant)
+        time.sleep(0.5)  # the other calls arrive while the run is being trained
+        loaders = (DataLoader(images, batch_size=batch_size), DataLoader(images))
+        return train_model(model, batch_size=batch_size, loaders=loaders, **kwargs)
+
+    monkeypatch.setattr(cache, "train_model", slow_tiny_training)
+    runs = []
+
+    def call():
+        runs.append(trained_model("custom_cnn", seed=3, variant="sample", progress=False,
+                                  **TINY))
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert trainings == ["sample"]
+    assert len(runs) == 3 and len({run.path for run in runs}) == 1
+    assert sorted(run.trained_now for run in runs) == [False, False, True]
+    for run in runs[1:]:
+        assert run.history.equals(runs[0].history)
 
 
 def test_train_module_exports():
-    assert set(training.__all__) >= {"train_model", "trained_model", "evaluate", "RECIPES"}
+    assert set(training.__all__) >= {"train_model", "trained_model", "recipe_table"}
+    assert not {"file_lock", "evaluate", "RECIPES", "register_model"} & set(training.__all__)
 
 
 def test_recipe_table_and_plot_history():

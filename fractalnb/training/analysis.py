@@ -18,10 +18,11 @@ dropped silently. Non-finite weights, parameters on the ``meta`` device and mode
 without parameters raise a :class:`ValueError` naming the tensor.
 
 Helpers: :func:`compare` runs :func:`analyze` over several models (or checkpoints) into
-one long table, :func:`shuffled_copy` gives the shuffled null model (every tensor's
-entries permuted at random: same values, no arrangement), :func:`weight_layers` selects
-the conv/linear weights, and :func:`plot_dimension_by_depth` draws :math:`D` against
-depth.
+one long table, :func:`weight_layers` selects the conv/linear weights, and
+:func:`architecture_summary` sets models side by side; elsewhere,
+:func:`fractalnb.geometry.shuffled_copy` gives the shuffled null model (every tensor's
+entries permuted at random: same values, no arrangement) and
+:func:`fractalnb.plotting.plot_dimension_by_depth` draws :math:`D` against depth.
 
 Examples
 --------
@@ -38,7 +39,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,18 +47,15 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .. import _validate
 from .._progress import progress_bar
 from ..geometry.boxcount import DEFAULT_DILATION, box_dimension
 from ..geometry.fit import DEFAULT_CONFIDENCE, BoxDimension
 from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy_rule
 from ..geometry.transform import unfold_conv
+from ._checks import frame, mapping
 
 __all__ = [
-    "LAYER_KINDS",
-    "CONV_VIEWS",
-    "COLUMNS",
-    "layer_kind",
-    "dsi_residual",
     "analyze",
     "compare",
     "weight_layers",
@@ -65,16 +63,16 @@ __all__ = [
 ]
 
 
-LAYER_KINDS: tuple[str, ...] = ("conv", "linear", "norm", "embedding", "other")
-"""The kinds of layer a parameter tensor can belong to (see :func:`layer_kind`)."""
-
-
-CONV_VIEWS: tuple[str, ...] = ("unfold", "grid")
+_CONV_VIEWS: tuple[str, ...] = ("unfold", "grid")
 """How a conv kernel ``(out, in, kh, kw)`` is seen: the matrix ``out × (in·kh·kw)``
 (:func:`fractalnb.geometry.unfold_conv`, the default) or the 4-D grid itself."""
 
 
-COLUMNS: tuple[str, ...] = (
+_MODES: tuple[str, ...] = ("occupied", "boundary")
+"""The box counts :func:`analyze` can make (see :func:`fractalnb.geometry.box_counts`)."""
+
+
+_COLUMNS: tuple[str, ...] = (
     "name", "module", "kind", "role", "depth", "layer_depth", "shape", "grid", "numel",
     "rule", "tau", "density", "dimension", "ci_low", "ci_high", "r2", "self_similarity",
     "dsi_residual", "n_fit", "r_min", "r_max", "note",
@@ -90,21 +88,8 @@ _NORMS = (
 )
 
 
-def layer_kind(module: nn.Module) -> str:
-    """Return the kind of a module: ``conv``, ``linear``, ``norm``, ``embedding`` or ``other``.
-
-    Parameters
-    ----------
-    module
-        The module that owns a parameter.
-
-    Examples
-    --------
-    >>> layer_kind(nn.Conv2d(3, 8, 3)), layer_kind(nn.BatchNorm2d(8)), layer_kind(nn.PReLU())
-    ('conv', 'norm', 'other')
-    """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+def _layer_kind(module: nn.Module) -> str:
+    """Return the kind of a module: ``conv``, ``linear``, ``norm``, ``embedding`` or ``other``."""
     if isinstance(module, nn.modules.conv._ConvNd):
         return "conv"
     if isinstance(module, (nn.Linear, nn.Bilinear)):
@@ -116,52 +101,29 @@ def layer_kind(module: nn.Module) -> str:
     return "other"
 
 
-def dsi_residual(fit: BoxDimension) -> float:
-    r"""Return the ratio-test residual of discrete scale invariance for a fitted dimension.
+def _fit_range(fit_range: object) -> object:
+    """Check ``fit_range`` up front: ``None``, ``"all"`` or integers ``(r_min, r_max)``.
 
-    Discrete scale invariance with factor :math:`\lambda` means that the ratio
-    :math:`N(r_k)/N(r_{k+1})` of consecutive counts at :math:`r_k = \lambda^k` is the same
-    for every :math:`k`. The residual is the root-mean-square deviation of
-    :math:`\log(N(r_k)/N(r_{k+1})) / \log\lambda` (the local slopes) from their mean over
-    the fit range: 0 for an exactly DSI set, in units of dimension otherwise. NaN when the
-    scales are not consecutive powers of one factor or fewer than two ratios are fitted.
-
-    If the engine's result carries its own ``dsi_residual`` (a number), that is returned.
-
-    Parameters
-    ----------
-    fit
-        A result of :func:`fractalnb.geometry.box_dimension`.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from fractalnb import fractals
-    >>> from fractalnb.geometry import box_dimension
-    >>> dsi_residual(box_dimension(fractals.sierpinski_triangle(7).mask))
-    0.0
+    :func:`analyze` turns a tensor's ``ValueError`` into a note, so a bad fit range must be
+    refused before any tensor is counted (else every row would carry it as a note).
     """
-    if not isinstance(fit, BoxDimension):
-        raise TypeError(f"fit must be a BoxDimension, got {type(fit).__name__}")
-    own = getattr(fit, "dsi_residual", None)
-    if isinstance(own, (int, float, np.floating)) and not isinstance(own, bool):
-        return float(own)
-    if fit.dilation is None:
-        return math.nan
-    inside = fit.fit_mask
-    slopes = np.asarray(fit.local_slopes, dtype=np.float64)[inside[1:] & inside[:-1]]
-    if slopes.size < 2:
-        return math.nan
-    return float(np.sqrt(np.mean((slopes - slopes.mean()) ** 2)))
-
-
-def _check_choice(value: object, name: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
-    return str(value)
+    kinds = "fit_range must be None, 'all' or (r_min, r_max)"
+    if fit_range is None or (isinstance(fit_range, str) and fit_range == "all"):
+        return fit_range
+    if isinstance(fit_range, str):
+        raise ValueError(f"{kinds}, got {fit_range!r}")
+    bounds = fit_range
+    if isinstance(bounds, np.ndarray) and bounds.ndim == 1:
+        bounds = tuple(bounds.tolist())
+    if not isinstance(bounds, (tuple, list)):
+        raise TypeError(f"{kinds}, got {_validate.describe(fit_range)}")
+    if len(bounds) != 2:
+        raise ValueError(f"{kinds}, got {fit_range!r}")
+    low = _validate.integer(bounds[0], "fit_range[0]", 1)
+    high = _validate.integer(bounds[1], "fit_range[1]", 1)
+    if low > high:
+        raise ValueError(f"fit_range must have r_min <= r_max, got {fit_range!r}")
+    return fit_range
 
 
 def _module_of(name: str, modules: Mapping[str, nn.Module]) -> tuple[str, nn.Module]:
@@ -169,15 +131,20 @@ def _module_of(name: str, modules: Mapping[str, nn.Module]) -> tuple[str, nn.Mod
     return owner, modules[owner]
 
 
-def _empty_row(name: str, owner: str, kind: str, depth: int, layer_depth: int,
-               shape: tuple[int, ...], grid: tuple[int, ...], numel: int, note: str) -> dict:
+def _measured(fit: BoxDimension | None, note: str = "") -> dict:
+    """Return a row's measurement columns: from ``fit``, or NaN and a ``note`` saying why."""
+    if fit is None:
+        return {
+            "rule": "", "tau": math.nan, "density": math.nan, "dimension": math.nan,
+            "ci_low": math.nan, "ci_high": math.nan, "r2": math.nan,
+            "self_similarity": math.nan, "dsi_residual": math.nan, "n_fit": 0,
+            "r_min": 0, "r_max": 0, "note": note,
+        }  # fmt: skip
     return {
-        "name": name, "module": owner, "kind": kind, "role": name.rpartition(".")[2],
-        "depth": depth, "layer_depth": layer_depth, "shape": shape, "grid": grid,
-        "numel": numel, "rule": "", "tau": math.nan, "density": math.nan,
-        "dimension": math.nan, "ci_low": math.nan, "ci_high": math.nan, "r2": math.nan,
-        "self_similarity": math.nan, "dsi_residual": math.nan, "n_fit": 0,
-        "r_min": 0, "r_max": 0, "note": note,
+        "rule": fit.rule, "tau": fit.tau, "density": fit.density, "dimension": fit.dimension,
+        "ci_low": fit.ci[0], "ci_high": fit.ci[1], "r2": fit.r2,
+        "self_similarity": fit.self_similarity, "dsi_residual": float(fit.dsi_residual),
+        "n_fit": fit.n_fit, "r_min": fit.fit_range[0], "r_max": fit.fit_range[1], "note": "",
     }  # fmt: skip
 
 
@@ -211,7 +178,8 @@ def analyze(
         :func:`fractalnb.geometry.box_counts`).
     conv
         ``"unfold"`` (default): a conv kernel ``(out, in, kh, kw)`` is counted as the
-        matrix ``out × (in·kh·kw)``; ``"grid"``: as the 4-D grid.
+        matrix ``out × (in·kh·kw)`` (:func:`fractalnb.geometry.unfold_conv`); ``"grid"``:
+        as the 4-D grid.
     dilation
         The factor :math:`\lambda` of the scales :math:`1, \lambda, \lambda^2, \dots`.
     fit_range
@@ -228,23 +196,24 @@ def analyze(
     -------
     pandas.DataFrame
         One row per parameter tensor, in ``named_parameters()`` order, with the columns
-        :data:`COLUMNS`: ``name``, ``module`` (owner), ``kind`` (:func:`layer_kind`),
-        ``role`` (``weight``, ``bias`` …), ``depth`` (index of the tensor),
-        ``layer_depth`` (index of the conv/linear layer among the model's conv/linear
-        layers, ``-1`` for others), ``shape``, ``grid`` (the shape counted), ``numel``,
-        ``rule``, ``tau``, ``density`` (:math:`|A|/|\Omega|`), ``dimension``,
-        ``ci_low``/``ci_high``, ``r2``, ``self_similarity``, ``dsi_residual``
-        (:func:`dsi_residual`), ``n_fit``, ``r_min``/``r_max`` and ``note`` (empty, or why
+        ``name``, ``module`` (owner), ``kind`` (of the owner: ``conv``, ``linear``,
+        ``norm``, ``embedding`` or ``other``), ``role`` (``weight``, ``bias`` …),
+        ``depth`` (index of the tensor), ``layer_depth`` (index of the conv/linear layer
+        among the model's conv/linear layers, ``-1`` for others), ``shape``, ``grid`` (the
+        shape counted), ``numel``, ``rule``, ``tau``, ``density`` (:math:`|A|/|\Omega|`),
+        ``dimension``, ``ci_low``/``ci_high``, ``r2``, ``self_similarity``,
+        ``dsi_residual`` (the spread of the local slopes: 0 for a discretely
+        scale-invariant set), ``n_fit``, ``r_min``/``r_max`` and ``note`` (empty, or why
         the dimension is NaN).
 
     Raises
     ------
     TypeError
-        If ``model`` is not a module.
+        If ``model`` is not a module, or an option has the wrong type.
     ValueError
         For a model without parameters, a parameter on the ``meta`` device or holding
         NaN/Inf (the message names it), or a bad ``mode``, ``conv``, ``threshold``,
-        ``dilation`` or ``confidence``.
+        ``dilation``, ``fit_range``, ``confidence`` or ``device``.
 
     Examples
     --------
@@ -253,19 +222,15 @@ def analyze(
     >>> table["grid"].tolist()
     [(16, 27), (16,), (4, 16), (4,)]
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if mode not in ("occupied", "boundary"):
-        raise ValueError(f"mode must be 'occupied' or 'boundary', got {mode!r}")
-    _check_choice(conv, "conv", CONV_VIEWS)
+    _validate.module(model, "model")
+    _validate.choice(mode, "mode", _MODES)
+    _validate.choice(conv, "conv", _CONV_VIEWS)
     rule = DEFAULT_RULE if threshold is None else occupancy_rule(threshold)
-    if isinstance(dilation, bool) or not isinstance(dilation, (int, np.integer)) or dilation < 2:
-        raise ValueError(f"dilation must be an integer >= 2, got {dilation!r}")
-    if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
-    target = torch.device(device) if device is not None else None
-    if target is not None and target.type == "meta":
-        raise ValueError("device must be a real device (cpu, cuda, …), not 'meta'")
+    dilation = _validate.integer(dilation, "dilation", 2)
+    _fit_range(fit_range)
+    confidence = _validate.real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
+    target = _validate.device(device)
+    progress = _validate.boolean(progress, "progress")
 
     params = list(model.named_parameters())
     if not params:
@@ -278,12 +243,14 @@ def analyze(
     bar = progress_bar(params, desc="analysing tensors", unit="tensor", enabled=progress)
     for depth, (name, param) in enumerate(bar):
         owner, module = _module_of(name, modules)
-        kind = layer_kind(module)
+        kind = _layer_kind(module)
         if kind in ("conv", "linear") and owner not in weight_layers_seen:
             weight_layers_seen[owner] = len(weight_layers_seen)
         layer_depth = weight_layers_seen.get(owner, -1)
         shape = tuple(int(s) for s in param.shape)
         numel = int(param.numel())
+        row = {"name": name, "module": owner, "kind": kind, "role": name.rpartition(".")[2],
+               "depth": depth, "layer_depth": layer_depth, "shape": shape, "numel": numel}
         if param.is_meta:
             raise ValueError(
                 f"parameter {name!r} is on the 'meta' device (shape only, no values): "
@@ -307,31 +274,21 @@ def analyze(
                     "not initialised"
                 )
             view = unfold_conv(w) if (kind == "conv" and conv == "unfold" and w.ndim > 2) else w
-            grid = tuple(int(s) for s in view.shape)
+            row["grid"] = tuple(int(s) for s in view.shape)
             if numel == 0 or view.ndim == 0 or view.ndim > 4:
                 why = ("empty tensor" if numel == 0
                        else f"rank {view.ndim} (box counting needs 1 to 4)")
-                rows.append(_empty_row(name, owner, kind, depth, layer_depth, shape, grid,
-                                       numel, why))
+                rows.append({**row, **_measured(None, why)})
                 continue
             try:
-                fit = box_dimension(view, threshold=rule, mode=mode, dilation=int(dilation),
-                                    fit_range=fit_range, confidence=float(confidence))
+                fit = box_dimension(view, threshold=rule, mode=mode, dilation=dilation,
+                                    fit_range=fit_range, confidence=confidence)
             except ValueError as error:
-                rows.append(_empty_row(name, owner, kind, depth, layer_depth, shape, grid,
-                                       numel, str(error)))
+                rows.append({**row, **_measured(None, str(error))})
                 continue
-        rows.append({
-            "name": name, "module": owner, "kind": kind, "role": name.rpartition(".")[2],
-            "depth": depth, "layer_depth": layer_depth, "shape": shape, "grid": grid,
-            "numel": numel, "rule": fit.rule, "tau": fit.tau, "density": fit.density,
-            "dimension": fit.dimension, "ci_low": fit.ci[0], "ci_high": fit.ci[1],
-            "r2": fit.r2, "self_similarity": fit.self_similarity,
-            "dsi_residual": dsi_residual(fit), "n_fit": fit.n_fit,
-            "r_min": fit.fit_range[0], "r_max": fit.fit_range[1], "note": "",
-        })  # fmt: skip
+        rows.append({**row, **_measured(fit)})
         del w, view
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return pd.DataFrame(rows, columns=list(_COLUMNS))
 
 
 def compare(models: Mapping[Any, nn.Module], *, key: str = "model", **kwargs: Any
@@ -358,14 +315,15 @@ def compare(models: Mapping[Any, nn.Module], *, key: str = "model", **kwargs: An
     >>> compare(nets)["model"].tolist()
     ['a', 'a', 'b', 'b']
     """
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError("models must be a non-empty mapping label -> nn.Module")
-    if not isinstance(key, str) or not key or key in COLUMNS:
+    mapping(models, "models")
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a column name (str), got {_validate.describe(key)}")
+    if not key or key in _COLUMNS:
         raise ValueError(f"key must be a column name not among analyze's columns, got {key!r}")
+    for label, model in models.items():
+        _validate.module(model, f"models[{label!r}]")
     frames = []
     for label, model in models.items():
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"models[{label!r}] is a {type(model).__name__}, not an nn.Module")
         table = analyze(model, **kwargs)
         table.insert(0, key, label)
         frames.append(table)
@@ -390,11 +348,20 @@ def weight_layers(table: pd.DataFrame) -> pd.DataFrame:
     >>> weight_layers(analyze(nn.Linear(16, 16)))["name"].tolist()
     ['weight']
     """
-    missing = {"kind", "role"} - set(getattr(table, "columns", ()))
-    if missing:
-        raise ValueError(f"table lacks the columns {sorted(missing)}: pass analyze()'s result")
+    frame(table, "table", ("kind", "role"))
     chosen = table["kind"].isin(("conv", "linear")) & (table["role"] == "weight")
     return table[chosen].reset_index(drop=True)
+
+
+_SUMMARY_COLUMNS = {
+    "trained": ("name", "kind", "role", "dimension", "ci_low", "ci_high", "r2",
+                "self_similarity"),
+    "init": ("name", "kind", "role", "dimension"),
+    "verdicts": ("null_mean", "outside_null", "separated"),
+    "checks": ("transform", "function_change", "logit_scale", "density_before",
+               "density_after"),
+}
+"""The columns :func:`architecture_summary` reads from each kind of table."""
 
 
 def architecture_summary(
@@ -410,10 +377,10 @@ def architecture_summary(
     trained, init
         Model name → :func:`analyze` of the trained network and of its initialisation.
     verdicts
-        Model name → :func:`against_null` of the trained network.
+        Model name → :func:`fractalnb.geometry.against_null` of the trained network.
     checks
-        Optional model name → :func:`symmetry_checks` of the trained network; the
-        transformations' labels must start with ``"permute"`` or ``"rescale"``.
+        Optional model name → :func:`fractalnb.symmetry.symmetry_checks` of the trained
+        network; the transformations' labels must start with ``"permute"`` or ``"rescale"``.
 
     Returns
     -------
@@ -424,8 +391,17 @@ def architecture_summary(
         half-width of the models, else ``"within CI"``; for the symmetry rows,
         ``"same for all"`` when every model agrees, else ``"differs"``; empty otherwise.
 
+    Raises
+    ------
+    TypeError
+        If an argument is not a mapping of :class:`pandas.DataFrame` tables.
+    ValueError
+        If ``trained``, ``init`` and ``verdicts`` do not name the same models, ``checks``
+        names others, or a table lacks the columns the summary reads.
+
     Examples
     --------
+    >>> from fractalnb.geometry import against_null, null_spread
     >>> nets = {"a": nn.Linear(64, 64), "b": nn.Linear(64, 32)}
     >>> t = {k: analyze(m) for k, m in nets.items()}
     >>> v = {k: against_null(t[k], null_spread(m, n=2)) for k, m in nets.items()}
@@ -433,11 +409,23 @@ def architecture_summary(
     ...     "within CI", "differs beyond CI")
     True
     """
+    for label, tables in (("trained", trained), ("init", init), ("verdicts", verdicts)):
+        mapping(tables, label)
+    if checks is not None:
+        mapping(checks, "checks", allow_empty=True)
     names = list(trained)
-    if not names or set(names) != set(init) or set(names) != set(verdicts):
-        raise ValueError("trained, init and verdicts must be non-empty and name the same models")
+    if set(names) != set(init) or set(names) != set(verdicts):
+        raise ValueError(f"trained, init and verdicts must name the same models, got "
+                         f"{sorted(map(str, trained))}, {sorted(map(str, init))} and "
+                         f"{sorted(map(str, verdicts))}")
     if checks is not None and set(checks) - set(names):
         raise ValueError(f"checks names unknown models {sorted(set(checks) - set(names))}")
+    for name in names:
+        frame(trained[name], f"trained[{name!r}]", _SUMMARY_COLUMNS["trained"])
+        frame(init[name], f"init[{name!r}]", _SUMMARY_COLUMNS["init"])
+        frame(verdicts[name], f"verdicts[{name!r}]", _SUMMARY_COLUMNS["verdicts"])
+        if checks is not None and name in checks:
+            frame(checks[name], f"checks[{name!r}]", _SUMMARY_COLUMNS["checks"])
     columns: dict[str, dict[str, float]] = {}
     half_widths = []
     for name in names:

@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
+from filelock import FileLock
 from torch import nn
 
-from .. import profiles
+from .. import _validate, profiles
 from ..environment import default_device
 from ..paths import cache_dir
-from .config import TrainConfig, _check_config, recipe
-from .data import variant_from_env
-from .models import STANDARD_WIDTHS, build_model
-from .train import load_state_dict, train_model
+from ._checks import torch_seed
+from .config import TrainConfig, _recipe
+from .data import _VARIANTS, variant_from_env
+from .models import _build_args, build_model
+from .train import _load_state_dict, train_model
 
 __all__ = [
-    "file_lock",
     "TrainedModel",
     "trained_model",
 ]
@@ -35,31 +35,6 @@ __all__ = [
 
 CACHE_FORMAT = 1
 """Version of the on-disk layout of cached runs (part of every cache key)."""
-
-
-@contextlib.contextmanager
-def file_lock(path: str | Path) -> Iterator[None]:
-    """Hold an exclusive ``fcntl`` lock on ``path`` (created if missing) for a ``with`` block.
-
-    A second process entering the block on the same path waits until the first leaves it
-    (or dies: the operating system releases the lock then).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d, file_lock(f"{d}/x.lock"):
-    ...     pass
-    """
-    import fcntl
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass
@@ -105,11 +80,10 @@ class TrainedModel:
         --------
         >>> initial = run.load_epoch(0)    # doctest: +SKIP
         """
-        if not 0 <= epoch < len(self.checkpoints):
-            raise ValueError(f"epoch must be in [0, {len(self.checkpoints) - 1}], got {epoch}")
+        epoch = _validate.integer(epoch, "epoch", 0, len(self.checkpoints) - 1)
         model = build_model(self.name, width=self.config["width"],
                             num_classes=self.config["num_classes"])
-        model.load_state_dict(load_state_dict(self.checkpoints[epoch]))
+        model.load_state_dict(_load_state_dict(self.checkpoints[epoch]))
         return model.eval()
 
 
@@ -147,18 +121,19 @@ def trained_model(
 ) -> TrainedModel:
     """Return one of the book's models trained on CIFAR-10, from the cache or trained now.
 
-    The run is defined by the model name, the recipe of the profile (:data:`RECIPES`,
+    The run is defined by the model name, the recipe of the profile (see :func:`recipe_table`,
     with ``width`` and ``overrides`` applied), the seed and the data variant; a hash of
     all of them names its folder under ``fractalnb.paths.cache_dir() / "trained"``.
     A missing run is trained with :func:`train_model` (checkpoints after every epoch);
-    concurrent calls for the same run are serialised by a file lock, so it is trained once.
+    concurrent calls for the same run are serialised by a file lock
+    (``filelock.FileLock``), so it is trained once: the others wait, then read it.
 
     Parameters
     ----------
     name
         ``"resnet18"``, ``"vgg16"`` or ``"custom_cnn"``.
     seed
-        Seeds the initialisation, data order and augmentation.
+        Seeds the initialisation, data order and augmentation (an integer ``>= 0``).
     profile
         ``"quick"`` or ``"full"``; the active profile by default.
     variant
@@ -177,6 +152,12 @@ def trained_model(
     TrainedModel
         ``.model`` (eval mode), ``.history``, ``.checkpoints``, ``.config``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument or training setting (named), checked before anything is
+        trained or read.
+
     Examples
     --------
     >>> run = trained_model("custom_cnn")                # doctest: +SKIP
@@ -184,25 +165,29 @@ def trained_model(
     True
     """
     profile = profiles.pick(quick="quick", full="full", profile=profile)
-    variant = variant_from_env() if variant is None else variant
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)} | (
-        {"width"} & set(overrides))
+    variant = variant_from_env() if variant is None else _validate.choice(
+        variant, "variant", _VARIANTS)
+    seed = torch_seed(seed)
+    device = _validate.device(device)
+    progress = _validate.boolean(progress, "progress")
+    base = _recipe(name, profile)
+    fields = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = set(overrides) - set(fields) | ({"width"} & set(overrides))
     if unknown:
         raise ValueError(f"unknown training settings {sorted(unknown)}; TrainConfig has "
-                         f"{[f.name for f in dataclasses.fields(TrainConfig)]}")
-    base = recipe(name, profile)
-    config_obj = dataclasses.replace(base, **overrides)
+                         f"{fields}")
+    config_obj = dataclasses.replace(base, **overrides)  # checks every setting
     if width is not None:
         config_obj = dataclasses.replace(config_obj, width=width)
-    _check_config(config_obj)
-    resolved_width = config_obj.width if config_obj.width is not None else STANDARD_WIDTHS[name]
-    config = {**config_obj.to_dict(), "width": resolved_width, "model": name, "seed": int(seed),
+    _, resolved_width, _ = _build_args(name, config_obj.width, 10)
+    config = {**config_obj.to_dict(), "width": resolved_width, "model": name, "seed": seed,
               "profile": profile, "variant": variant, "num_classes": 10,
               "cache_format": CACHE_FORMAT}
     key = _run_key(config)
     root = cache_dir() / "trained"
     folder = root / key
-    with file_lock(root / f"{key}.lock"):
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(root / f"{key}.lock"):
         if folder.is_dir():
             return _load_run(folder, trained_now=False)
         tmp = root / f".{key}.tmp-{os.getpid()}"
@@ -211,7 +196,7 @@ def trained_model(
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 model = build_model(name, width=resolved_width, num_classes=10)
-            train_device = torch.device(device) if device is not None else default_device()
+            train_device = device if device is not None else default_device()
             history = train_model(
                 model, epochs=config_obj.epochs, batch_size=config_obj.batch_size,
                 lr=config_obj.lr, momentum=config_obj.momentum,

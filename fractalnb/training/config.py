@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from .. import profiles
-from .models import STANDARD_WIDTHS
+from .. import _validate, profiles
+from .models import _MODEL_NAMES, _STANDARD_WIDTHS
 
 __all__ = [
-    "OPTIMIZERS",
     "TrainConfig",
-    "RECIPES",
-    "recipe",
     "recipe_table",
 ]
 
 
-OPTIMIZERS = ("sgd", "adamw")
+_OPTIMIZERS = ("sgd", "adamw")
 """Optimisers :func:`train_model` knows."""
 
 
@@ -58,6 +55,19 @@ class TrainConfig:
         Linear warm-up of the learning rate over this many epochs before the cosine decay.
     steps_per_epoch : int or None
         Stop each epoch after this many batches (``None``: the whole training set).
+
+    Every field is checked when the recipe is made: a wrong type raises ``TypeError``, a
+    value out of range (``epochs < 1``, ``lr <= 0``, ``momentum`` outside ``[0, 1)``,
+    ``warmup_epochs`` outside ``[0, epochs)`` …) raises ``ValueError`` naming the field.
+
+    Examples
+    --------
+    >>> TrainConfig(epochs=3, lr=0.1).warmup_epochs
+    0.0
+    >>> TrainConfig(epochs=1.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: epochs must be an integer, got float 1.5
     """
 
     width: int | None = None
@@ -70,12 +80,37 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     steps_per_epoch: int | None = None
 
+    def __post_init__(self) -> None:
+        def store(field: str, value: object) -> None:
+            object.__setattr__(self, field, value)
+
+        # NumPy scalars become Python numbers (the recipe is stored as JSON); Python ints
+        # and floats are kept as given, so a recipe's cache key does not change
+        def number(field: str, minimum: float, **bounds: Any) -> None:
+            value = getattr(self, field)
+            _validate.real(value, field, minimum, **bounds)
+            if isinstance(value, (np.floating, np.integer)):
+                store(field, float(value))
+
+        if self.width is not None:
+            store("width", _validate.integer(self.width, "width", 1))
+        store("epochs", _validate.integer(self.epochs, "epochs", 1))
+        store("batch_size", _validate.integer(self.batch_size, "batch_size", 1))
+        number("lr", 0, open_min=True)
+        number("momentum", 0, maximum=1, open_max=True)
+        number("weight_decay", 0)
+        _validate.choice(self.optimizer, "optimizer", _OPTIMIZERS)
+        number("warmup_epochs", 0, maximum=self.epochs, open_max=True)
+        if self.steps_per_epoch is not None:
+            store("steps_per_epoch",
+                  _validate.integer(self.steps_per_epoch, "steps_per_epoch", 1))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the recipe as a plain dict (JSON-serialisable)."""
         return dataclasses.asdict(self)
 
 
-RECIPES: dict[str, dict[str, TrainConfig]] = {
+_RECIPES: dict[str, dict[str, TrainConfig]] = {
     # quick: 2 CPU cores, the CIFAR-10 sample; narrow networks, few epochs.
     # full: the standard widths and a standard 200-epoch SGD + cosine recipe.
     "custom_cnn": {
@@ -95,28 +130,24 @@ RECIPES: dict[str, dict[str, TrainConfig]] = {
 """Training recipe per model and profile, used by :func:`trained_model`."""
 
 
-def recipe(name: str, profile: str | None = None) -> TrainConfig:
+def _recipe(name: str, profile: str | None = None) -> TrainConfig:
     """Return the training recipe of a model in a profile (the active one by default).
 
     Parameters
     ----------
     name
-        A key of :data:`RECIPES`.
+        ``"resnet18"``, ``"vgg16"`` or ``"custom_cnn"``.
     profile
         ``"quick"`` or ``"full"``; :func:`fractalnb.profiles.current` when ``None``.
 
     Examples
     --------
-    >>> recipe("custom_cnn", "full").epochs
+    >>> _recipe("custom_cnn", "full").epochs
     100
     """
+    name = _validate.choice(name, "name", _MODEL_NAMES)
     profile = profiles.pick(quick="quick", full="full", profile=profile)
-    if name not in RECIPES:
-        raise ValueError(
-            f"no training recipe for model {name!r}; known: {sorted(RECIPES)} "
-            "(pass every TrainConfig field to trained_model for another model)"
-        )
-    return RECIPES[name][profile]
+    return _RECIPES[name][profile]
 
 
 def recipe_table(profile: str | None = None) -> pd.DataFrame:
@@ -140,33 +171,9 @@ def recipe_table(profile: str | None = None) -> pd.DataFrame:
     """
     profile = profiles.pick(quick="quick", full="full", profile=profile)
     rows = []
-    for name in RECIPES:
-        config = recipe(name, profile).to_dict()
+    for name in _RECIPES:
+        config = _recipe(name, profile).to_dict()
         if config["width"] is None:
-            config["width"] = STANDARD_WIDTHS[name]
+            config["width"] = _STANDARD_WIDTHS[name]
         rows.append({"model": name, **config})
     return pd.DataFrame(rows).set_index("model")
-
-
-def _check_config(config: TrainConfig) -> None:
-    if not isinstance(config.epochs, int) or config.epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {config.epochs!r}")
-    if not isinstance(config.batch_size, int) or config.batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {config.batch_size!r}")
-    if not (config.lr > 0 and math.isfinite(config.lr)):
-        raise ValueError(f"lr must be a finite number > 0, got {config.lr!r}")
-    if not 0 <= config.momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {config.momentum!r}")
-    if not (config.weight_decay >= 0 and math.isfinite(config.weight_decay)):
-        raise ValueError(f"weight_decay must be >= 0, got {config.weight_decay!r}")
-    if config.optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {config.optimizer!r}")
-    if not 0 <= config.warmup_epochs < config.epochs:
-        raise ValueError(
-            f"warmup_epochs must be in [0, epochs={config.epochs}), got {config.warmup_epochs!r}"
-        )
-    if config.steps_per_epoch is not None and (
-        not isinstance(config.steps_per_epoch, int) or config.steps_per_epoch < 1
-    ):
-        raise ValueError(f"steps_per_epoch must be None or an integer >= 1, "
-                         f"got {config.steps_per_epoch!r}")

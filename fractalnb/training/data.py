@@ -12,12 +12,14 @@
 
 The variant is always chosen explicitly: by argument, or through the environment
 variable ``FRACTALNB_CIFAR10`` (``sample`` unless set) read by :func:`variant_from_env`.
-One variant never stands in silently for the other.
+One variant never stands in silently for the other. The sample file is looked for at
+``$FRACTALNB_CIFAR10_SAMPLE`` when that is set (and then only there), else in
+:func:`fractalnb.paths.data_dir`, then in ``../shared/data/`` beside the repository.
 
 Examples
 --------
->>> from fractalnb import data
->>> arrays = data.load_cifar10("sample")          # doctest: +SKIP
+>>> from fractalnb.training import load_cifar10
+>>> arrays = load_cifar10("sample")               # doctest: +SKIP
 >>> arrays.x_train.shape, arrays.classes[arrays.y_train[0]]   # doctest: +SKIP
 ((5000, 32, 32, 3), 'frog')
 """
@@ -34,45 +36,37 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import _validate
 from ..paths import data_dir, repo_root
+from ._checks import path as _path
 
 __all__ = [
-    "VARIANTS",
-    "VARIANT_ENV",
-    "SAMPLE_ENV",
-    "SAMPLE_FILENAME",
-    "SAMPLE_FILE_SHA256",
     "SAMPLE_CONTENT_SHA256",
-    "CIFAR10_CLASSES",
-    "CIFAR10_MEAN",
-    "CIFAR10_STD",
     "CIFAR10ChecksumError",
     "CIFAR10Arrays",
     "variant_from_env",
-    "find_sample_file",
-    "sample_from_full",
     "load_cifar10",
     "to_display",
 ]
 
 
-VARIANTS = ("sample", "full")
+_VARIANTS = ("sample", "full")
 """The valid CIFAR-10 variants."""
 
 
-VARIANT_ENV = "FRACTALNB_CIFAR10"
+_VARIANT_ENV = "FRACTALNB_CIFAR10"
 """Environment variable read by :func:`variant_from_env` (``sample`` or ``full``)."""
 
 
-SAMPLE_ENV = "FRACTALNB_CIFAR10_SAMPLE"
+_SAMPLE_ENV = "FRACTALNB_CIFAR10_SAMPLE"
 """Environment variable giving the path of ``cifar10-sample.npz``."""
 
 
-SAMPLE_FILENAME = "cifar10-sample.npz"
+_SAMPLE_FILENAME = "cifar10-sample.npz"
 """File name of the CIFAR-10 sample (5,000 train / 1,000 test images)."""
 
 
-SAMPLE_FILE_SHA256 = "6be54dd6081083a07e384e2fce16cf3645d9d612807cbbeb2899d1278bfe3a75"
+_SAMPLE_FILE_SHA256 = "6be54dd6081083a07e384e2fce16cf3645d9d612807cbbeb2899d1278bfe3a75"
 """SHA-256 of the file ``cifar10-sample.npz``."""
 
 
@@ -87,17 +81,11 @@ SAMPLE_PER_BATCH = 1000
 _BATCH_SIZE = 10_000  # images per official batch
 
 
-CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
-)  # fmt: skip
-
-
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+_CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 """Per-channel mean of the full training set (pixels scaled to [0, 1])."""
 
 
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+_CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 """Per-channel standard deviation of the full training set."""
 
 
@@ -160,15 +148,6 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_variant(variant: str) -> str:
-    if variant not in VARIANTS:
-        raise ValueError(
-            f"variant must be one of {VARIANTS}, got {variant!r} "
-            f"(the CIFAR-10 variant is chosen explicitly; see {VARIANT_ENV})"
-        )
-    return variant
-
-
 def variant_from_env() -> str:
     """Return the CIFAR-10 variant named by ``FRACTALNB_CIFAR10``: ``"sample"`` unless set.
 
@@ -179,40 +158,24 @@ def variant_from_env() -> str:
 
     Examples
     --------
-    >>> variant_from_env() in VARIANTS
+    >>> variant_from_env() in ("sample", "full")
     True
     """
-    return _check_variant(os.environ.get(VARIANT_ENV, "sample").strip().lower() or "sample")
+    value = os.environ.get(_VARIANT_ENV, "sample").strip().lower() or "sample"
+    return _validate.choice(value, f"the environment variable {_VARIANT_ENV}", _VARIANTS)
 
 
 def _sample_candidates() -> list[Path]:
     candidates = []
-    if os.environ.get(SAMPLE_ENV):
-        return [Path(os.environ[SAMPLE_ENV]).expanduser()]
-    candidates.append(data_dir() / SAMPLE_FILENAME)
-    candidates.append(repo_root().parent / "shared" / "data" / SAMPLE_FILENAME)
+    if os.environ.get(_SAMPLE_ENV):
+        return [Path(os.environ[_SAMPLE_ENV]).expanduser()]
+    candidates.append(data_dir() / _SAMPLE_FILENAME)
+    candidates.append(repo_root().parent / "shared" / "data" / _SAMPLE_FILENAME)
     return candidates
 
 
-def find_sample_file() -> Path | None:
-    """Locate ``cifar10-sample.npz``.
-
-    ``$FRACTALNB_CIFAR10_SAMPLE`` when set (and then only there); otherwise
-    ``<data dir>/cifar10-sample.npz``, then ``../shared/data/cifar10-sample.npz``
-    beside the repository.
-
-    Returns
-    -------
-    pathlib.Path or None
-        The first existing candidate, or ``None``.
-
-    Examples
-    --------
-    >>> from fractalnb.training import find_sample_file
-    >>> path = find_sample_file()   # None when no sample is found
-    >>> path is None or path.name == "cifar10-sample.npz"
-    True
-    """
+def _find_sample_file() -> Path | None:
+    """Return the first existing candidate place of ``cifar10-sample.npz``, or ``None``."""
     for candidate in _sample_candidates():
         if candidate.is_file():
             return candidate
@@ -272,34 +235,8 @@ def _full_on_disk(root: Path) -> bool:
     return all((folder / name).is_file() for name in names)
 
 
-def sample_from_full(root: str | Path | None = None) -> CIFAR10Arrays:
-    """Derive the sample from the full CIFAR-10 on disk and verify it against the reference.
-
-    Parameters
-    ----------
-    root
-        Folder holding ``cifar-10-batches-py``; :func:`fractalnb.paths.data_dir` by default.
-
-    Returns
-    -------
-    CIFAR10Arrays
-        The first 1,000 images of each training batch and of the test batch.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the full dataset is not under ``root``.
-    CIFAR10ChecksumError
-        If the derived arrays differ from the reference sample.
-
-    Examples
-    --------
-    >>> from fractalnb.training import sample_from_full
-    >>> arrays = sample_from_full("~/data/cifar10")   # doctest: +SKIP
-    >>> arrays.x_train.shape                         # doctest: +SKIP
-    (5000, 32, 32, 3)
-    """
-    root = Path(root) if root is not None else data_dir()
+def _sample_from_full(root: Path) -> CIFAR10Arrays:
+    """Derive the sample from the full CIFAR-10 under ``root`` and verify it (checksum)."""
     if not _full_on_disk(root):
         raise FileNotFoundError(f"the full CIFAR-10 is not in {_full_folder(root)}")
     full = _read_full(root)
@@ -331,11 +268,11 @@ def sample_from_full(root: str | Path | None = None) -> CIFAR10Arrays:
 
 def _read_sample_file(path: Path) -> CIFAR10Arrays:
     digest = _file_sha256(path)
-    if digest != SAMPLE_FILE_SHA256:
+    if digest != _SAMPLE_FILE_SHA256:
         raise CIFAR10ChecksumError(
-            f"{path} has SHA-256 {digest}, expected {SAMPLE_FILE_SHA256}: the file is damaged "
+            f"{path} has SHA-256 {digest}, expected {_SAMPLE_FILE_SHA256}: the file is damaged "
             "or is not the fractalnb CIFAR-10 sample. Copy it again. "
-            + _HOW_TO_GET.format(env=SAMPLE_ENV, data_dir=data_dir())
+            + _HOW_TO_GET.format(env=_SAMPLE_ENV, data_dir=data_dir())
         )
     with np.load(path, allow_pickle=False) as archive:
         return CIFAR10Arrays(
@@ -373,12 +310,12 @@ def _load_cached(variant: str, root: str, sample_file: str | None, download: boo
     if sample_file is not None:
         return _read_sample_file(Path(sample_file))
     if _full_on_disk(root_path):
-        return sample_from_full(root_path)
+        return _sample_from_full(root_path)
     looked = ", ".join(str(p) for p in _sample_candidates())
     raise FileNotFoundError(
         f"CIFAR-10 sample not found (looked for {looked}, and for the full dataset in "
         f"{_full_folder(root_path)} to derive it from). "
-        + _HOW_TO_GET.format(env=SAMPLE_ENV, data_dir=data_dir())
+        + _HOW_TO_GET.format(env=_SAMPLE_ENV, data_dir=data_dir())
     )
 
 
@@ -396,9 +333,12 @@ def load_cifar10(
     variant
         ``"sample"`` (5,000 / 1,000 images) or ``"full"`` (50,000 / 10,000).
     root
-        Folder for the full dataset; :func:`fractalnb.paths.data_dir` by default.
+        Folder for the full dataset; :func:`fractalnb.paths.data_dir` by default. For
+        ``"sample"``, the sample is derived from the full dataset there (and verified)
+        when no sample file is found.
     sample_file
-        Path of ``cifar10-sample.npz``; found by :func:`find_sample_file` by default.
+        Path of ``cifar10-sample.npz``; by default ``$FRACTALNB_CIFAR10_SAMPLE``, else the
+        data folder, else ``../shared/data/`` beside the repository.
     download
         For ``"full"``: download the dataset when it is not on disk.
 
@@ -409,13 +349,16 @@ def load_cifar10(
 
     Raises
     ------
+    TypeError
+        For an argument of the wrong type (``root`` and ``sample_file`` are paths).
     ValueError
         If ``variant`` is not ``"sample"`` or ``"full"``.
     FileNotFoundError
         If the sample file (or the full dataset, with ``download=False``) is missing;
         the message says how to get it.
     CIFAR10ChecksumError
-        If the sample file is damaged.
+        If the sample file is damaged, or a sample derived from the full dataset differs
+        from the official one.
     ConnectionError
         If the full dataset must be downloaded and cannot be.
 
@@ -425,42 +368,57 @@ def load_cifar10(
     >>> int(arrays.y_train[0]), arrays.classes[6]   # doctest: +SKIP
     (6, 'frog')
     """
-    _check_variant(variant)
-    root_path = Path(root) if root is not None else data_dir()
+    variant = _validate.choice(variant, "variant", _VARIANTS)
+    root_path = _path(root, "root") if root is not None else data_dir()
+    if sample_file is not None:
+        sample_file = _path(sample_file, "sample_file")
+    download = _validate.boolean(download, "download")
     if variant == "sample":
         if sample_file is not None:
-            if not Path(sample_file).is_file():
+            if not sample_file.is_file():
                 raise FileNotFoundError(
                     f"CIFAR-10 sample file {sample_file} does not exist. "
-                    + _HOW_TO_GET.format(env=SAMPLE_ENV, data_dir=data_dir())
+                    + _HOW_TO_GET.format(env=_SAMPLE_ENV, data_dir=data_dir())
                 )
         else:
-            sample_file = find_sample_file()
+            sample_file = _find_sample_file()
     return _load_cached(
-        variant, str(root_path), None if sample_file is None else str(sample_file), bool(download)
+        variant, str(root_path), None if sample_file is None else str(sample_file), download
     )
 
 
-def to_display(images: torch.Tensor) -> np.ndarray:
+def to_display(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """Undo the normalisation of a batch for display, channels last, in [0, 1].
 
     Parameters
     ----------
     images
-        Normalised batch, as produced by :class:`CIFAR10Tensors` or :func:`cifar10_loaders`.
+        Normalised float batch ``(n, 3, h, w)``, as produced by :class:`CIFAR10Tensors` or
+        :func:`cifar10_loaders` (a tensor, or a NumPy array).
 
     Returns
     -------
     numpy.ndarray
         Floats in [0, 1], channels last.
 
+    Raises
+    ------
+    TypeError
+        If ``images`` is not a float array or tensor.
+    ValueError
+        If it is not of shape ``(n, 3, h, w)``, or holds NaN or infinities.
+
     Examples
     --------
     >>> to_display(torch.zeros(1, 3, 2, 2)).shape
     (1, 2, 2, 3)
     """
+    images, _ = _validate.as_tensor(images, "images")
+    if not images.is_floating_point():
+        raise TypeError(f"images must be a float batch (normalised pixels), got dtype "
+                        f"{images.dtype}")
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must have shape (n, 3, h, w), got {tuple(images.shape)}")
-    mean = torch.tensor(CIFAR10_MEAN, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    mean = torch.tensor(_CIFAR10_MEAN, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(_CIFAR10_STD, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()

@@ -8,20 +8,41 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .data import CIFAR10_MEAN, CIFAR10_STD, load_cifar10
+from .. import _validate
+from ._checks import torch_seed
+from .data import _CIFAR10_MEAN, _CIFAR10_STD, _VARIANTS, load_cifar10
 
 __all__ = [
     "CIFAR10Tensors",
     "cifar10_datasets",
-    "augment_batch",
     "cifar10_loaders",
 ]
 
 
-def _normalise(images: np.ndarray) -> torch.Tensor:
+_CLASSES = 10
+"""Labels are ``0 .. _CLASSES - 1``."""
+
+
+def _pixels(images: object) -> np.ndarray:
+    """Check a batch of CIFAR-10 images: ``uint8`` pixels of shape ``(n, 32, 32, 3)``."""
+    if not isinstance(images, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"images must be a numpy array or a torch tensor, got "
+                        f"{_validate.describe(images)}")
+    array = _validate.to_numpy(images)
+    if array.dtype != np.uint8:
+        raise TypeError(f"images must hold uint8 pixels (0..255, as load_cifar10 gives them), "
+                        f"got dtype {array.dtype}")
+    if array.ndim != 4 or array.shape[1:] != (32, 32, 3) or len(array) == 0:
+        raise ValueError(f"images must have shape (n, 32, 32, 3) with n >= 1, got {array.shape}")
+    return array
+
+
+def _to_tensor(images: np.ndarray, normalize: bool) -> torch.Tensor:
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+    if not normalize:
+        return x
+    mean = torch.tensor(_CIFAR10_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(_CIFAR10_STD).view(1, 3, 1, 1)
     return (x - mean) / std
 
 
@@ -31,24 +52,39 @@ class CIFAR10Tensors(Dataset):
     Parameters
     ----------
     images
-        ``uint8`` array ``(n, 32, 32, 3)``.
+        ``uint8`` array ``(n, 32, 32, 3)`` (a NumPy array or a tensor), ``n >= 1``.
     labels
-        ``int64`` array ``(n,)``.
+        Integer array ``(n,)`` of labels in ``0..9``.
     normalize
-        Subtract :data:`CIFAR10_MEAN` and divide by :data:`CIFAR10_STD` (else scale to [0, 1]).
+        Subtract the per-channel mean of the full training set and divide by its standard
+        deviation (else only scale to [0, 1]).
+
+    Raises
+    ------
+    TypeError
+        For images that are not ``uint8``, labels that are not integers, or a non-boolean
+        ``normalize``.
+    ValueError
+        For a wrong shape, labels outside ``0..9`` or as many labels as images.
+
+    Examples
+    --------
+    >>> data = CIFAR10Tensors(np.zeros((2, 32, 32, 3), np.uint8), np.array([0, 9]))
+    >>> image, label = data[1]
+    >>> tuple(image.shape), int(label)
+    ((3, 32, 32), 9)
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, normalize: bool = True) -> None:
-        if images.ndim != 4 or images.shape[1:] != (32, 32, 3):
-            raise ValueError(f"images must have shape (n, 32, 32, 3), got {images.shape}")
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        if normalize:
-            self.images = _normalise(images)
-        else:
-            self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-            self.images = self.images.float().div_(255.0)
-        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        images = _pixels(images)
+        labels = _validate.integer_array(labels, "labels", ndim=1, minimum=0)
+        if labels.size and labels.max() >= _CLASSES:
+            raise ValueError(f"labels must be CIFAR-10 classes 0..{_CLASSES - 1}, got "
+                             f"{labels.max()}")
+        _validate.same_length(images, labels, "images and labels")
+        normalize = _validate.boolean(normalize, "normalize")
+        self.images = _to_tensor(images, normalize)
+        self.labels = torch.from_numpy(np.ascontiguousarray(labels))
         self.normalized = normalize
 
     def __len__(self) -> int:
@@ -68,7 +104,8 @@ def cifar10_datasets(
     variant
         ``"sample"`` or ``"full"``.
     normalize
-        Standardise each channel with :data:`CIFAR10_MEAN` / :data:`CIFAR10_STD`.
+        Standardise each channel with the mean and standard deviation of the full training
+        set.
     **load_kwargs
         Passed to :func:`load_cifar10`.
 
@@ -84,6 +121,7 @@ def cifar10_datasets(
     >>> len(train), len(test)                      # doctest: +SKIP
     (5000, 1000)
     """
+    normalize = _validate.boolean(normalize, "normalize")
     arrays = load_cifar10(variant, **load_kwargs)
     return (
         CIFAR10Tensors(arrays.x_train, arrays.y_train, normalize),
@@ -91,7 +129,7 @@ def cifar10_datasets(
     )
 
 
-def augment_batch(
+def _augment_batch(
     images: torch.Tensor,
     *,
     padding: int = 4,
@@ -126,18 +164,17 @@ def augment_batch(
     Examples
     --------
     >>> x = torch.zeros(8, 3, 32, 32)
-    >>> augment_batch(x, generator=torch.Generator().manual_seed(0)).shape
+    >>> _augment_batch(x, generator=torch.Generator().manual_seed(0)).shape
     torch.Size([8, 3, 32, 32])
     """
     if images.ndim != 4:
         raise ValueError(f"images must have shape (n, c, h, w), got {tuple(images.shape)}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
+    padding = _validate.integer(padding, "padding", 0)
     n, c, h, w = images.shape
     out = images
     if padding > 0:
         if fill is None:
-            fill = [-m / s for m, s in zip(CIFAR10_MEAN, CIFAR10_STD)] if c == 3 else [0.0] * c
+            fill = [-m / s for m, s in zip(_CIFAR10_MEAN, _CIFAR10_STD)] if c == 3 else [0.0] * c
         if len(fill) != c:
             raise ValueError(f"fill has {len(fill)} values for {c} channels")
         padded = torch.empty(n, c, h + 2 * padding, w + 2 * padding, dtype=images.dtype,
@@ -164,7 +201,7 @@ class _AugmentCollate:
     def __call__(self, items):
         images = torch.stack([item[0] for item in items])
         labels = torch.stack([item[1] for item in items])
-        return augment_batch(images, generator=self.generator), labels
+        return _augment_batch(images, generator=self.generator), labels
 
 
 def cifar10_loaders(
@@ -187,7 +224,8 @@ def cifar10_loaders(
     augment
         Random crop (padding 4) and horizontal flip on training batches.
     seed
-        Seeds the shuffling and the augmentation, so epochs are reproducible.
+        Seeds the shuffling and the augmentation, so epochs are reproducible (an integer
+        ``>= 0``).
     test_batch_size
         Test batch size (``2 * batch_size`` by default).
     **load_kwargs
@@ -206,8 +244,12 @@ def cifar10_loaders(
     >>> images.shape                                                    # doctest: +SKIP
     torch.Size([128, 3, 32, 32])
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    _validate.choice(variant, "variant", _VARIANTS)
+    batch_size = _validate.integer(batch_size, "batch_size", 1)
+    augment = _validate.boolean(augment, "augment")
+    seed = torch_seed(seed)
+    if test_batch_size is not None:
+        test_batch_size = _validate.integer(test_batch_size, "test_batch_size", 1)
     train, test = cifar10_datasets(variant, **load_kwargs)
     shuffle_gen = torch.Generator().manual_seed(seed)
     collate = _AugmentCollate(torch.Generator().manual_seed(seed + 1)) if augment else None

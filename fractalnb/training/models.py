@@ -49,21 +49,23 @@ from torch import nn
 from torchvision.models import vgg as tv_vgg
 from torchvision.models.resnet import BasicBlock, ResNet
 
+from .. import _validate
+from ._checks import mapping
+
 __all__ = [
-    "STANDARD_WIDTHS",
-    "MODEL_NAMES",
-    "register_model",
     "build_model",
     "parameter_count",
     "parameter_table",
 ]
 
 
-STANDARD_WIDTHS: dict[str, int] = {"resnet18": 64, "vgg16": 64, "custom_cnn": 32}
+_STANDARD_WIDTHS: dict[str, int] = {"resnet18": 64, "vgg16": 64, "custom_cnn": 32}
 """First-stage channel count ``w`` of each model at its standard (paper) width."""
 
 
-_Builder = Callable[[int, int], nn.Module]
+_WIDTH_SQUARED = {"resnet18": 2724, "vgg16": 3655, "custom_cnn": 602}
+"""The coefficient of ``w²`` in each model's parameter count (their conv and linear
+matrices): ``build_model`` refuses up front a width whose network would not fit."""
 
 
 def _init_conv_bn(model: nn.Module) -> None:
@@ -153,47 +155,15 @@ def _custom_cnn(width: int, num_classes: int) -> nn.Module:
     return model
 
 
-_BUILDERS: dict[str, _Builder] = {
+_BUILDERS: dict[str, Callable[[int, int], nn.Module]] = {
     "resnet18": _resnet18,
     "vgg16": _vgg16,
     "custom_cnn": _custom_cnn,
 }
 
 
-MODEL_NAMES: tuple[str, ...] = ("resnet18", "vgg16", "custom_cnn")
+_MODEL_NAMES: tuple[str, ...] = ("resnet18", "vgg16", "custom_cnn")
 """The book's three CIFAR-10 models."""
-
-
-def register_model(name: str, builder: _Builder, *, standard_width: int) -> None:
-    """Make another architecture available to :func:`build_model` (and to the training cache).
-
-    Parameters
-    ----------
-    name
-        The new model's name; must not be taken.
-    builder
-        ``builder(width, num_classes) -> nn.Module``.
-    standard_width
-        The width used when :func:`build_model` gets ``width=None``.
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is already registered or ``standard_width < 1``.
-
-    Examples
-    --------
-    >>> register_model("tiny_mlp", lambda w, k: nn.Sequential(nn.Flatten(),
-    ...                nn.Linear(3 * 32 * 32, k)), standard_width=1)   # doctest: +SKIP
-    """
-    if name in _BUILDERS:
-        raise ValueError(f"model name {name!r} is already registered")
-    if not callable(builder):
-        raise TypeError(f"builder must be callable, got {type(builder).__name__}")
-    if int(standard_width) < 1:
-        raise ValueError(f"standard_width must be >= 1, got {standard_width}")
-    _BUILDERS[name] = builder
-    STANDARD_WIDTHS[name] = int(standard_width)
 
 
 def build_model(name: str, *, width: int | None = None, num_classes: int = 10) -> nn.Module:
@@ -202,11 +172,10 @@ def build_model(name: str, *, width: int | None = None, num_classes: int = 10) -
     Parameters
     ----------
     name
-        ``"resnet18"``, ``"vgg16"``, ``"custom_cnn"`` (or a name added by
-        :func:`register_model`).
+        ``"resnet18"``, ``"vgg16"`` or ``"custom_cnn"``.
     width
         Channel count ``w`` of the first stage (the others are multiples of it, see the
-        module docstring); ``None`` gives the standard width (:data:`STANDARD_WIDTHS`).
+        module docstring); ``None`` gives the standard width (64, 64 and 32).
     num_classes
         Number of output logits.
 
@@ -218,8 +187,12 @@ def build_model(name: str, *, width: int | None = None, num_classes: int = 10) -
 
     Raises
     ------
+    TypeError
+        For a ``name`` that is not a string, or a ``width`` / ``num_classes`` that is not
+        an integer.
     ValueError
-        For an unknown ``name``, or ``width`` / ``num_classes`` below 1.
+        For an unknown ``name``, ``width`` / ``num_classes`` below 1, or a network of more
+        than ``fractalnb._validate.MAX_ELEMENTS`` (about 10^9) parameters.
 
     Examples
     --------
@@ -227,15 +200,18 @@ def build_model(name: str, *, width: int | None = None, num_classes: int = 10) -
     >>> model(torch.zeros(1, 3, 32, 32)).shape
     torch.Size([1, 10])
     """
-    if name not in _BUILDERS:
-        raise ValueError(f"unknown model name {name!r}; choose one of {sorted(_BUILDERS)}")
-    if width is None:
-        width = STANDARD_WIDTHS[name]
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be an integer >= 1 (or None), got {width!r}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be an integer >= 1, got {num_classes!r}")
+    name, width, num_classes = _build_args(name, width, num_classes)
     return _BUILDERS[name](width, num_classes)
+
+
+def _build_args(name: object, width: object, num_classes: object) -> tuple[str, int, int]:
+    """Check the arguments of :func:`build_model`; return them with the width resolved."""
+    name = _validate.choice(name, "name", _MODEL_NAMES)
+    width = _STANDARD_WIDTHS[name] if width is None else _validate.integer(width, "width", 1)
+    num_classes = _validate.integer(num_classes, "num_classes", 1)
+    size = _WIDTH_SQUARED[name] * width**2 + 8 * width * num_classes
+    _validate.budget(size, "width and num_classes", _validate.MAX_ELEMENTS, "parameters (about)")
+    return name, width, num_classes
 
 
 def parameter_count(model: nn.Module, *, trainable_only: bool = False) -> int:
@@ -253,6 +229,8 @@ def parameter_count(model: nn.Module, *, trainable_only: bool = False) -> int:
     >>> parameter_count(nn.Linear(3, 2))
     8
     """
+    _validate.module(model, "model")
+    trainable_only = _validate.boolean(trainable_only, "trainable_only")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -276,10 +254,10 @@ def parameter_table(models: Mapping[str, nn.Module]) -> pd.DataFrame:
     >>> parameter_table({"fc": nn.Linear(3, 2)})["parameters"].item()
     8
     """
+    mapping(models, "models")
     rows = []
     for label, model in models.items():
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"models[{label!r}] is a {type(model).__name__}, not a torch.nn.Module")
+        _validate.module(model, f"models[{label!r}]")
         kinds = {"conv": 0, "linear": 0, "batchnorm": 0, "other": 0}
         counts = {"conv layers": 0, "linear layers": 0}
         for module in model.modules():

@@ -1,23 +1,18 @@
-"""One training loop for every CIFAR-10 model in the book, and a disk cache of trained models.
+"""One training loop for every CIFAR-10 model in the book.
 
 :func:`train_model` trains any classifier on CIFAR-10 the standard way: random crop
 (4 pixels of padding) and horizontal flip, cross-entropy, SGD with momentum (or AdamW)
 and a cosine learning-rate schedule :cite:p:`loshchilov2017sgdr` stepped every batch,
 seeds fixed; it returns the learning curves as a DataFrame and can write a checkpoint
-(a state dict) after every epoch.
-
-:func:`trained_model` is what chapters call: it trains one of the book's models with
-the recipe of the run profile (:data:`RECIPES`) once, stores the checkpoints, history
-and configuration under ``fractalnb.paths.cache_dir() / "trained"``, and loads them on
-every later call. A file lock (``fcntl``) makes a second process that asks for the same
-model wait for the first rather than train it again, and runs are written to a
-temporary folder renamed into place when complete, so a half-written run is never read.
+(a state dict) after every epoch. The cache of trained models built on it is
+:func:`fractalnb.training.trained_model`.
 
 Examples
 --------
->>> from fractalnb.training import trained_model
->>> run = trained_model("custom_cnn", seed=0)          # doctest: +SKIP
->>> run.history[["epoch", "test_acc"]].tail(1)        # doctest: +SKIP
+>>> from fractalnb.training import build_model, train_model
+>>> history = train_model(build_model("custom_cnn", width=8), epochs=1,
+...                       steps_per_epoch=5, variant="sample")   # doctest: +SKIP
+>>> history[["epoch", "test_acc"]].tail(1)                        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,23 +20,25 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from .. import _validate
 from .._progress import progress_bar
 from ..environment import default_device
-from .config import ExtraLoss, Metric, TrainConfig, _check_config
-from .data import variant_from_env
+from ._checks import path as _path
+from ._checks import torch_seed
+from .config import ExtraLoss, Metric, TrainConfig
+from .data import _VARIANTS, variant_from_env
 from .loaders import cifar10_loaders
 
 __all__ = [
-    "evaluate",
-    "load_state_dict",
     "train_model",
 ]
 
@@ -64,38 +61,40 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def evaluate(model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
-             ) -> tuple[float, float]:
-    """Return the mean cross-entropy and the accuracy of a model on a data loader (eval mode).
+def _batch(item: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check one batch of a loader: a pair ``(images, labels)`` of tensors."""
+    if not (isinstance(item, (tuple, list)) and len(item) == 2
+            and all(isinstance(t, torch.Tensor) for t in item)):
+        raise TypeError(f"{name} must yield (images, labels) pairs of tensors, got "
+                        f"{_validate.describe(item)}")
+    return item[0], item[1]
 
-    Parameters
-    ----------
-    model
-        A classifier returning logits.
-    loader
-        Yields ``(images, labels)``.
-    device
-        Where to compute; the device of the model's first parameter by default.
 
-    Returns
-    -------
-    (float, float)
-        Mean loss and accuracy in [0, 1].
+def _loaders(value: object) -> tuple[Any, Any]:
+    """Check ``train_model``'s ``loaders``: two iterables of batches, the first with a length."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise TypeError(f"loaders must be a pair (train_loader, test_loader), got "
+                        f"{_validate.describe(value)}")
+    for index, loader in enumerate(value):
+        if isinstance(loader, (str, bytes, torch.Tensor)) or not isinstance(loader, Iterable):
+            raise TypeError(f"loaders[{index}] must be an iterable of (images, labels) batches "
+                            f"(a DataLoader), got {_validate.describe(loader)}")
+    if not hasattr(value[0], "__len__"):
+        raise TypeError(f"loaders[0] must have a length (batches per epoch), got "
+                        f"{_validate.describe(value[0])}")
+    if len(value[0]) == 0:
+        raise ValueError("loaders[0] holds no batches")
+    return value[0], value[1]
 
-    Examples
-    --------
-    >>> data = [(torch.zeros(4, 3), torch.tensor([0, 1, 0, 1]))]
-    >>> evaluate(nn.Linear(3, 2), data)[1]
-    0.5
-    """
-    if device is None:
-        first = next(model.parameters(), None)
-        device = first.device if first is not None else torch.device("cpu")
+
+def _evaluate(model: nn.Module, loader: Iterable, device: torch.device) -> tuple[float, float]:
+    """Return the mean cross-entropy and the accuracy of a model on a loader (eval mode)."""
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
-        for images, labels in loader:
+        for item in loader:
+            images, labels = _batch(item, "the test loader")
             images, labels = images.to(device), labels.to(device)
             logits = model(images)
             total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
@@ -115,7 +114,7 @@ def _save_state(model: nn.Module, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+def _load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Load a checkpoint written by :func:`train_model`: tensors only (``weights_only=True``).
 
     Examples
@@ -123,13 +122,28 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     torch.save(nn.Linear(2, 1).state_dict(), f"{d}/w.pt")
-    ...     sorted(load_state_dict(f"{d}/w.pt"))
+    ...     sorted(_load_state_dict(f"{d}/w.pt"))
     ['bias', 'weight']
     """
-    path = Path(path)
+    path = _path(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _check_metrics(metrics: object) -> None:
+    if metrics is None:
+        return
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"metrics must be a dict name -> metric(model), got "
+                        f"{_validate.describe(metrics)}")
+    for name, metric in metrics.items():
+        if not isinstance(name, str):
+            raise TypeError(f"metrics must be keyed by column names (str), got "
+                            f"{_validate.describe(name)}")
+        if not callable(metric):
+            raise TypeError(f"metrics[{name!r}] must be callable: metric(model), got "
+                            f"{_validate.describe(metric)}")
 
 
 def _metric_columns(metrics: Mapping[str, Metric] | None, model: nn.Module) -> dict[str, float]:
@@ -141,10 +155,14 @@ def _metric_columns(metrics: Mapping[str, Metric] | None, model: nn.Module) -> d
     with torch.no_grad():
         for name, metric in metrics.items():
             value = metric(model)
-            if isinstance(value, Mapping):
-                out.update({f"{name}_{k}": float(v) for k, v in value.items()})
-            else:
-                out[name] = float(value)
+            items = value.items() if isinstance(value, Mapping) else [(None, value)]
+            for key, number in items:
+                column = name if key is None else f"{name}_{key}"
+                try:
+                    out[column] = float(number)
+                except (TypeError, ValueError):
+                    raise TypeError(f"metrics[{name!r}] must return a number or a dict of "
+                                    f"numbers, got {_validate.describe(value)}") from None
     model.train(was_training)
     return out
 
@@ -186,7 +204,7 @@ def train_model(
     batch_size, lr, momentum, weight_decay, optimizer, warmup_epochs
         The optimisation recipe (see :class:`TrainConfig`).
     seed
-        Seeds ``torch`` and the data order and augmentation.
+        Seeds ``torch`` and the data order and augmentation (an integer ``>= 0``).
     variant
         CIFAR-10 variant, ``"sample"`` or ``"full"``; ``fractalnb.training.variant_from_env()``
         when ``None``. Ignored (must be ``None``) when ``loaders`` is given.
@@ -204,7 +222,8 @@ def train_model(
         or a dict of floats (columns ``name_key``).
     checkpoint_dir
         If given, the state dict is saved there as ``epoch_000.pt`` (the initialisation)
-        and ``epoch_{k:03d}.pt`` after epoch ``k``; load with :func:`load_state_dict`.
+        and ``epoch_{k:03d}.pt`` after epoch ``k`` (read them with
+        ``torch.load(path, weights_only=True)``).
     loaders
         ``(train_loader, test_loader)`` to use instead of CIFAR-10 (e.g. in tests);
         they are used as given (no augmentation added).
@@ -222,8 +241,9 @@ def train_model(
 
     Raises
     ------
-    ValueError
-        For a bad recipe value (named), or a model without trainable parameters.
+    TypeError, ValueError
+        For a bad argument or recipe value (named), checked before training, or a model
+        without trainable parameters.
     FloatingPointError
         If the loss becomes NaN or infinite (the message gives epoch and step).
 
@@ -236,34 +256,41 @@ def train_model(
     config = TrainConfig(width=None, epochs=epochs, batch_size=batch_size, lr=lr,
                          momentum=momentum, weight_decay=weight_decay, optimizer=optimizer,
                          warmup_epochs=warmup_epochs, steps_per_epoch=steps_per_epoch)
-    _check_config(config)
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    epochs, steps_per_epoch = config.epochs, config.steps_per_epoch
+    _validate.module(model, "model")
+    seed = torch_seed(seed)
+    device = _validate.device(device)
     if extra_loss is not None and not callable(extra_loss):
-        raise TypeError("extra_loss must be callable: extra_loss(model, inputs, outputs)")
-    device = torch.device(device) if device is not None else default_device()
+        raise TypeError(f"extra_loss must be callable: extra_loss(model, inputs, outputs), "
+                        f"got {_validate.describe(extra_loss)}")
+    _check_metrics(metrics)
+    ckpt = _path(checkpoint_dir, "checkpoint_dir") if checkpoint_dir is not None else None
+    progress = _validate.boolean(progress, "progress")
+    if loaders is None:
+        variant = variant_from_env() if variant is None else _validate.choice(
+            variant, "variant", _VARIANTS)
+    elif variant is not None:
+        raise ValueError(f"pass either variant or loaders, not both (got variant={variant!r})")
+    else:
+        train_loader, test_loader = _loaders(loaders)
+    device = device if device is not None else default_device()
     torch.manual_seed(seed)
     if loaders is None:
-        variant = variant_from_env() if variant is None else variant
-        train_loader, test_loader = cifar10_loaders(variant, batch_size=batch_size, seed=seed)
-    else:
-        if variant is not None:
-            raise ValueError("pass either variant or loaders, not both")
-        train_loader, test_loader = loaders
+        train_loader, test_loader = cifar10_loaders(variant, batch_size=config.batch_size,
+                                                    seed=seed)
     model.to(device)
     opt = _make_optimizer(model, config)
     steps = len(train_loader) if steps_per_epoch is None else min(steps_per_epoch,
                                                                    len(train_loader))
     total_steps = steps * epochs
-    warmup_steps = int(round(warmup_epochs * steps))
+    warmup_steps = int(round(config.warmup_epochs * steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: _lr_factor(s, total_steps, warmup_steps))
-    ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if ckpt is not None:
         ckpt.mkdir(parents=True, exist_ok=True)
         _save_state(model, ckpt / "epoch_000.pt")
 
-    test_loss, test_acc = evaluate(model, test_loader, device)
+    test_loss, test_acc = _evaluate(model, test_loader, device)
     rows = [{"epoch": 0, "train_loss": math.nan, "train_acc": math.nan, "test_loss": test_loss,
              "test_acc": test_acc, "lr": opt.param_groups[0]["lr"],
              **({"extra_loss": math.nan} if extra_loss is not None else {}),
@@ -278,9 +305,10 @@ def train_model(
             wall0, cpu0 = time.perf_counter(), time.process_time()
             model.train()
             loss_sum, extra_sum, correct, count = 0.0, 0.0, 0, 0
-            for step, (images, labels) in enumerate(train_loader):
+            for step, item in enumerate(train_loader):
                 if step >= steps:
                     break
+                images, labels = _batch(item, "the training loader")
                 images, labels = images.to(device), labels.to(device)
                 outputs = model(images)
                 loss = nn.functional.cross_entropy(outputs, labels)
@@ -294,7 +322,7 @@ def train_model(
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f"the training loss is {loss.item()} at epoch {epoch}, step {step}: "
-                        f"training diverged (lower lr={lr}?)"
+                        f"training diverged (lower lr={config.lr}?)"
                     )
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -304,7 +332,7 @@ def train_model(
                 correct += (outputs.argmax(1) == labels).sum().item()
                 count += len(labels)
                 bar.update(1)
-            test_loss, test_acc = evaluate(model, test_loader, device)
+            test_loss, test_acc = _evaluate(model, test_loader, device)
             extra_cols = ({"extra_loss": extra_sum / count} if extra_loss is not None else {})
             metric_cols = _metric_columns(metrics, model)
             if ckpt is not None:
