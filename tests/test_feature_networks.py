@@ -154,7 +154,7 @@ def test_real_metric_box_counts_match_module_and_bound_pseudo_count():
     real = graphs.metric_self_similarity_curve(features, n_thetas=16)
     assert real.n_boxes[0] <= 40 and real.n_boxes[-1] == 1
     assert np.all(np.diff(real.n_boxes) <= 0)
-    counts = graphs.metric_box_counts(graphs.distance_matrix(features), real.theta, seed=0)
+    counts = graphs.metric_box_cover(graphs.distance_matrix(features), real.theta, seed=0).n_boxes
     np.testing.assert_array_equal(real.n_boxes, counts)
 
 

@@ -59,7 +59,9 @@ any_graphs = st.builds(
 @pytest.mark.parametrize("u,v,gen", [(2, 2, 3), (2, 3, 3), (1, 2, 4), (3, 4, 2)])
 def test_flower_size_and_degrees(u, v, gen):
     adjacency = graphs.uv_flower(u, v, gen)
-    nodes, edges = graphs.uv_flower_size(u, v, gen)
+    w = u + v  # M_n = w^n edges, N_n = (w - 2) / (w - 1) w^n + w / (w - 1) nodes
+    edges = w**gen
+    nodes = ((w - 2) * w**gen + w) // (w - 1)
     assert adjacency.shape == (nodes, nodes)
     assert adjacency.nnz == 2 * edges
     graph = nx.from_scipy_sparse_array(adjacency)
@@ -134,10 +136,9 @@ def test_compiled_greedy_equals_networkx_reference(graph, seed):
 
 @SETTINGS
 @given(graph=any_graphs, seed=st.integers(0, 1000),
-       sizes=st.lists(st.integers(1, 40), min_size=1, max_size=6))
-def test_compiled_greedy_equals_reference_on_disconnected_graphs_any_size_order(
-        graph, seed, sizes):
-    # Sizes unsorted, repeated or beyond the diameter; components never share a box.
+       sizes=st.lists(st.integers(1, 40), min_size=1, max_size=6, unique=True).map(sorted))
+def test_compiled_greedy_equals_reference_on_disconnected_graphs_any_sizes(graph, seed, sizes):
+    # Sizes beyond the diameter too; components never share a box.
     adjacency = graphs.as_adjacency(graph)
     order = np.random.default_rng(seed).permutation(adjacency.shape[0])
     ours = graphs.box_cover(adjacency, sizes, order=order)
@@ -173,7 +174,7 @@ def test_compiled_metric_greedy_equals_plain_reference(n, dim, seed, quantiles, 
     if rounded:  # many tied distances, and sizes equal to some of them
         points = np.round(points)
     distances = np.linalg.norm(points[:, None] - points[None], axis=-1).astype(dtype)
-    sizes = np.quantile(distances, quantiles).astype(dtype)
+    sizes = np.unique(np.quantile(distances, quantiles).astype(dtype))
     order = rng.permutation(n)
     ours = graphs.metric_box_cover(distances, sizes, order=order)
     np.testing.assert_array_equal(ours.labels, plain_metric_greedy(distances, sizes, order))
@@ -322,10 +323,12 @@ def test_bad_inputs_raise_named_errors():
     path = graphs.path_graph(5)
     with pytest.raises(ValueError, match="method"):
         graphs.box_cover(path, [2], method="best")
-    with pytest.raises(ValueError, match="box sizes"):
+    with pytest.raises(ValueError, match="box_sizes must hold values >= 1"):
         graphs.box_cover(path, [0])
-    with pytest.raises(ValueError, match="integers"):
+    with pytest.raises(TypeError, match="box_sizes must hold integers"):
         graphs.box_cover(path, [1.5])
+    with pytest.raises(TypeError, match="box_sizes must hold integers"):
+        graphs.box_cover(path, [2.0])
     with pytest.raises(ValueError, match="box_sizes"):
         graphs.box_cover(path, [])
     with pytest.raises(ValueError, match="odd"):
@@ -346,6 +349,8 @@ def test_bad_inputs_raise_named_errors():
         graphs.uv_flower(3, 2, 1)
     with pytest.raises(TypeError, match="generation"):
         graphs.uv_flower(2, 2, 1.0)
+    with pytest.raises(ValueError, match="generation=40"):
+        graphs.uv_flower(2, 2, 40)  # 4^40 edges: refused up front
     with pytest.raises(ValueError, match="k must be"):
         graphs.small_world_graph(10, 3)
     with pytest.raises(ValueError, match="NaN"):
@@ -356,3 +361,51 @@ def test_bad_inputs_raise_named_errors():
         geometry.fit_box_dimension([1, 2, 3], [9, 4, 1], fit_min=3)
     with pytest.raises(ValueError, match=">= 1"):
         geometry.fit_box_dimension([1, 2], [1, 0])
+
+
+@pytest.mark.parametrize("sizes", [[2, 2], [4, 2], [1, 3, 2]])
+@pytest.mark.parametrize("cover", [graphs.box_cover, graphs.graph_box_counts])
+def test_duplicate_or_unsorted_box_sizes_are_refused(cover, sizes):
+    with pytest.raises(ValueError, match="box_sizes must be strictly increasing"):
+        cover(graphs.path_graph(6), sizes)
+    distances = graphs.hop_distances(graphs.path_graph(6)).astype(float)
+    with pytest.raises(ValueError, match="box_sizes must be strictly increasing"):
+        graphs.metric_box_cover(distances, sizes)
+
+
+@pytest.mark.parametrize("value", [np.nan, -1.0, 0.5, 2.0, np.inf])
+def test_adjacency_entries_other_than_zero_and_one_are_refused(value):
+    dense = graphs.path_graph(4).toarray().astype(float)
+    dense[0, 1] = dense[1, 0] = value
+    for graph in (dense, graphs.path_graph(4).astype(float).tolil()):
+        if not isinstance(graph, np.ndarray):
+            graph[0, 1] = graph[1, 0] = value
+        for call in (graphs.as_adjacency, lambda g: graphs.box_cover(g, [2]),
+                     lambda g: graphs.graph_box_counts(g, [2])):
+            with pytest.raises(ValueError, match="graph"):
+                call(graph)
+
+
+def test_boolean_and_integer_adjacency_give_the_same_covering():
+    path = graphs.path_graph(7)
+    expected = graphs.graph_box_counts(path, [1, 2, 3], order=range(7))
+    for graph in (path.toarray().astype(bool), path.toarray().astype(np.uint8),
+                  path.astype(np.float32), nx.path_graph(7)):
+        np.testing.assert_array_equal(
+            graphs.graph_box_counts(graph, [1, 2, 3], order=range(7)), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int32, np.uint8, ">f8", ">f4"])
+def test_metric_covering_of_odd_dtypes_runs_without_numba_errors(dtype):
+    points = np.array([0.0, 1.0, 2.0, 10.0])
+    distances = np.abs(points[:, None] - points[None, :])
+    def counts(d):
+        return graphs.metric_box_cover(d, [0.5, 1.0, 10.0], order=range(4)).n_boxes
+
+    odd = distances.astype(dtype)
+    np.testing.assert_array_equal(counts(odd), counts(distances))
+    np.testing.assert_array_equal(counts(odd[::-1, ::-1]), counts(distances[::-1, ::-1]))
+    with pytest.raises(ValueError, match="distances must hold real numbers"):
+        graphs.metric_box_cover(distances.astype(object), [1.0])
+    with pytest.raises(ValueError, match="distances must be real"):
+        graphs.metric_box_cover(distances.astype(complex), [1.0])

@@ -47,7 +47,9 @@ def test_finest_covering_scale_example_and_torch_input():
 @pytest.mark.parametrize("mask, scales, message", [
     (np.zeros((4, 4)), [1, 2], "boolean"),
     (np.zeros((4, 4), dtype=bool), [2, 1], "strictly increasing"),
-    (np.zeros((4, 4), dtype=bool), [0, 2], "strictly increasing"),
+    (np.zeros((4, 4), dtype=bool), [0, 2], "scales must hold values >= 1"),
+    (np.zeros((4, 4), dtype=bool), [2, 2], "strictly increasing"),
+    (np.zeros((4, 4), dtype=bool), [1, 8], "scales must be <= 4"),
     (np.zeros((0, 4), dtype=bool), [1], "empty"),
 ])
 def test_finest_covering_scale_rejects_bad_input(mask, scales, message):
@@ -69,13 +71,46 @@ def test_plot_helpers_draw_and_validate():
     ax = plotting.plot_local_slopes(fit, truth=1.89)
     assert np.allclose(ax.lines[0].get_ydata(), np.log(8) / np.log(3))
     plt.close("all")
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="w must have rank 2"):
         plotting.plot_weights(np.zeros(5))
     with pytest.raises(ValueError, match="kind"):
         plotting.plot_weights(np.zeros((2, 2)), kind="log")
     with pytest.raises(ValueError, match="non-finite|NaN"):
         plotting.plot_weights(np.array([[np.nan, 1.0]]))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="mask must have rank 2"):
         plotting.plot_segmentation(np.zeros(4, dtype=bool), [1, 2])
     with pytest.raises(ValueError, match="BoxDimension"):
         plotting.plot_loglog({})
+    with pytest.raises(TypeError, match="fits must be a BoxDimension"):
+        plotting.plot_loglog(3)
+    with pytest.raises(TypeError, match="scales must hold integers"):
+        plotting.finest_covering_scale(np.zeros((4, 4), dtype=bool), [1.0, 2.0])
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plotting.plot_weights(np.zeros((2, 2)), ax="left")
+    plt.close("all")
+
+
+def test_nan_is_drawn_as_a_gap_where_the_docstring_says_so():
+    import dataclasses
+
+    import pandas as pd
+
+    carpet = geometry.sierpinski_carpet(2).mask
+    fit = box_dimension(carpet, scales=[1, 3, 9], fit_range="all")
+    failed = dataclasses.replace(fit, dimension=float("nan"),
+                                 local_slopes=np.array([np.nan, 1.9]))
+    ax = plotting.plot_loglog({"failed": failed, "carpet": fit})
+    assert "nan" in ax.get_legend().get_texts()[0].get_text()
+    ax = plotting.plot_local_slopes(failed)
+    assert np.isnan(ax.lines[0].get_ydata()[0])
+    null = pd.DataFrame({"rule": ["a", "a"], "model": ["shuffled"] * 2,
+                         "dimension": [1.0, np.nan]})
+    plotting.plot_null_comparison(null, {"a": 1.2})
+    with pytest.raises(ValueError, match=r"observed\['a'\] must be a finite"):
+        plotting.plot_null_comparison(null, {"a": np.nan})
+    history = pd.DataFrame({"epoch": [0, 1], "train_loss": [np.nan, 1.0], "test_loss": [2.3, 1.2],
+                            "train_acc": [np.nan, 0.5], "test_acc": [0.1, 0.45]})
+    plotting.plot_history({"run": history})
+    with pytest.raises(ValueError, match="images has non-finite entries"):
+        plotting.image_grid(np.full((1, 2, 2, 3), np.nan), [0], ["a"])
+    plt.close("all")

@@ -22,7 +22,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "token_models",
     ],
     submod_attrs={
-        "_colouring": ["greedy_colour_graph", "greedy_colour_metric"],
         "boxcover": [
             "BoxCovering",
             "METHODS",
@@ -31,7 +30,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "graph_box_counts",
             "greedy_box_cover_networkx",
             "hop_distances",
-            "metric_box_counts",
             "metric_box_cover",
         ],
         "constraint": ["SelfSimilarityConstraint", "compare_constraint", "self_similarity_penalty"],
@@ -55,7 +53,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "small_world_graph",
             "threshold_graph",
             "uv_flower",
-            "uv_flower_size",
         ],
         "self_similarity": [
             "FORMULAS",

@@ -26,7 +26,7 @@ fits :math:`d_B` over stated scales, and :func:`fit_exponential_decay` fits the
 
 The same greedy colouring covers a finite metric space (the channels of a feature
 network, with their pair distances), where a box of size :math:`\theta` is a set of points
-with pairwise distances :math:`\le \theta` (:func:`metric_box_counts`).
+with pairwise distances :math:`\le \theta` (:func:`metric_box_cover`).
 
 Test graphs with known answers: :func:`uv_flower` (:math:`d_B = \ln(u+v)/\ln u`,
 :cite:p:`rozenfeld2007fractal`), :func:`lattice_graph` (:math:`d_B = 2`), :func:`path_graph`
@@ -34,7 +34,7 @@ Test graphs with known answers: :func:`uv_flower` (:math:`d_B = \ln(u+v)/\ln u`,
 
 Examples
 --------
->>> from fractalnb import graph_boxcover as gb
+>>> from fractalnb import graphs as gb
 >>> graph = gb.uv_flower(2, 2, 4)
 >>> graph.shape
 (172, 172)
@@ -53,8 +53,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from .. import _validate
 from ._colouring import greedy_colour_graph, greedy_colour_metric
-from .generators import _check_distance_matrix, as_adjacency
+from .generators import _distance_matrix, as_adjacency
 
 __all__ = [
     "METHODS",
@@ -65,7 +66,6 @@ __all__ = [
     "graph_box_counts",
     "greedy_box_cover_networkx",
     "metric_box_cover",
-    "metric_box_counts",
 ]
 
 
@@ -80,8 +80,6 @@ UNREACHABLE = np.iinfo(np.uint16).max
 _MAX_DENSE_NODES = 20_000  # full hop-distance matrices beyond this would not fit comfortably
 
 
-
-
 def hop_distances(
     graph: sp.spmatrix | sp.sparray | nx.Graph | np.ndarray,
     sources: Sequence[int] | np.ndarray | None = None,
@@ -93,7 +91,8 @@ def hop_distances(
     graph
         Undirected simple graph (see :func:`as_adjacency`).
     sources
-        Rows to compute; all nodes by default (then at most 20,000 nodes).
+        Rows to compute: a 1-D integer array of node indices (at most 4e8 distances in all);
+        all nodes by default (then at most 20,000 nodes).
 
     Returns
     -------
@@ -102,6 +101,7 @@ def hop_distances(
 
     Examples
     --------
+    >>> from fractalnb.graphs import path_graph
     >>> hop_distances(path_graph(4))[0]
     array([0, 1, 2, 3], dtype=uint16)
     """
@@ -115,13 +115,15 @@ def _hop_rows(adjacency: sp.csr_matrix, sources=None) -> np.ndarray:
     if sources is None:
         if n > _MAX_DENSE_NODES:
             raise ValueError(
-                f"the full distance matrix of {n} nodes is too large; pass sources= in chunks "
-                f"(at most {_MAX_DENSE_NODES} nodes at once)"
+                f"graph has {n} nodes: its full distance matrix is too large; pass sources= "
+                f"in chunks (at most {_MAX_DENSE_NODES} nodes at once)"
             )
         sources = np.arange(n)
-    sources = np.asarray(sources, dtype=np.int64)
-    if sources.ndim != 1 or (sources.size and (sources.min() < 0 or sources.max() >= n)):
-        raise ValueError(f"sources must be node indices in [0, {n}), got {sources!r}")
+    else:
+        sources = _validate.integer_array(sources, "sources", ndim=1)
+        if sources.min() < 0 or sources.max() >= n:
+            raise ValueError(f"sources must be node indices in [0, {n}), got {sources!r}")
+        _validate.budget(len(sources) * n, "sources", _MAX_DENSE_NODES**2, "distances")
     dist = csgraph.dijkstra(adjacency, directed=False, unweighted=True, indices=sources)
     dist = np.atleast_2d(dist)
     finite = np.isfinite(dist)
@@ -154,49 +156,32 @@ class BoxCovering:
     method: str
 
 
-def _check_box_sizes(box_sizes, *, integer: bool) -> np.ndarray:
-    sizes = np.asarray(box_sizes)
-    if sizes.ndim != 1 or sizes.size == 0:
-        raise ValueError(f"box_sizes must be a non-empty 1-D sequence, got {box_sizes!r}")
-    if integer:
-        if not np.issubdtype(sizes.dtype, np.integer):
-            if not np.all(np.isfinite(sizes)) or np.any(sizes != np.round(sizes)):
-                raise ValueError(
-                    f"graph box sizes must be integers (hop counts), got {box_sizes!r}")
-            sizes = sizes.astype(np.int64)
-        if np.any(sizes < 1):
-            raise ValueError(f"graph box sizes must be >= 1, got {box_sizes!r}")
-    else:
-        sizes = sizes.astype(np.float64)
-        if not np.all(np.isfinite(sizes)) or np.any(sizes < 0):
-            raise ValueError(f"box sizes must be finite and >= 0, got {box_sizes!r}")
-    return sizes
-
-
-def _processing_order(n: int, order, seed) -> np.ndarray:
-    if order is None:
-        return np.random.default_rng(seed).permutation(n)
-    order = np.asarray(order, dtype=np.int64)
+def _processing_order(n: int, order, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Return the node order: ``order`` checked as a permutation, or one drawn by ``rng``."""
+    if order is None and rng is not None:
+        return rng.permutation(n)
+    order = _validate.integer_array(order, "order", ndim=1)
     if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
-        raise ValueError(f"order must be a permutation of range({n})")
+        raise ValueError(f"order must be a permutation of range({n}), got {order!r}")
     return order
+
+
+def _labels_budget(n_sizes: int, n: int) -> None:
+    _validate.budget(n_sizes * n, "box_sizes", _validate.MAX_ELEMENTS,
+                     "labels (box sizes x nodes)")
 
 
 def _greedy_colour(kernel: Callable[..., np.ndarray], data: tuple, order: np.ndarray,
                    within: np.ndarray) -> np.ndarray:
     """Greedy colouring of Song et al. for all box sizes in one sweep over the nodes.
 
-    ``within[s]`` is the largest distance two nodes of one box may have at size ``s`` (any
-    order); ``kernel(*data, order, within_ascending)`` is one of the compiled kernels of
-    :mod:`fractalnb._greedy_colouring`. Returns labels ``(n_sizes, n)`` in node order,
-    sizes in the order given.
+    ``within[s]`` (ascending) is the largest distance two nodes of one box may have at size
+    ``s``; ``kernel(*data, order, within)`` is one of the compiled kernels of
+    :mod:`fractalnb.graphs._colouring`, called with contiguous arrays of the dtypes it was
+    written for. Returns labels ``(n_sizes, n)`` in node order.
     """
-    rank = np.argsort(within, kind="stable")  # sizes from smallest to largest
-    colours = kernel(*data, np.ascontiguousarray(order, dtype=np.int64),
-                     np.ascontiguousarray(within[rank]))
-    labels = np.empty_like(colours)
-    labels[rank] = colours
-    return labels
+    return kernel(*data, np.ascontiguousarray(order, dtype=np.int64),
+                  np.ascontiguousarray(within))
 
 
 def _compact_box_burning(distances: np.ndarray, size: float, rng, strict: bool) -> np.ndarray:
@@ -243,7 +228,7 @@ def box_cover(
     box_sizes: Sequence[int] | np.ndarray,
     *,
     method: str = "greedy",
-    seed: int | None = 0,
+    seed: int = 0,
     order: Sequence[int] | np.ndarray | None = None,
 ) -> BoxCovering:
     r"""Cover a graph with boxes of size :math:`\ell_B` (pairwise hop distances :math:`< \ell_B`).
@@ -254,54 +239,66 @@ def box_cover(
         Undirected simple graph (see :func:`as_adjacency`); it may be disconnected (nodes in
         different components never share a box).
     box_sizes
-        Integer box sizes :math:`\ell_B \ge 1`. For ``method="memb"`` they must be odd,
-        :math:`\ell_B = 2 r_B + 1`.
+        Integer box sizes :math:`\ell_B \ge 1`, strictly increasing (duplicates and unsorted
+        sizes are refused). For ``method="memb"`` they must be odd, :math:`\ell_B = 2 r_B + 1`.
     method
         ``"greedy"`` (greedy colouring), ``"cbb"`` (compact-box-burning) or ``"memb"``
         (maximum-excluded-mass-burning), all from :cite:p:`song2007howto`.
     seed
-        Seeds the random node order (greedy), the random draws (cbb) and the tie-breaks (memb).
+        Seeds the random node order (greedy), the random draws (cbb) and the tie-breaks (memb):
+        an integer ``>= 0`` (or a :class:`numpy.random.Generator`).
     order
-        For ``"greedy"``: an explicit node order (a permutation), instead of a random one.
+        For ``"greedy"``: an explicit node order (a permutation of ``range(n)``), instead of a
+        random one.
 
     Returns
     -------
     BoxCovering
-        Labels and box counts at every size. Every box is checked to have diameter
-        :math:`< \ell_B`.
+        Labels and box counts at every size: every box has diameter :math:`< \ell_B`.
+
+    Raises
+    ------
+    TypeError
+        For arguments of the wrong type (a graph that is no matrix or networkx graph,
+        non-integer box sizes or order, a seed that is no integer).
+    ValueError
+        For a graph that is not a simple undirected 0/1 adjacency, box sizes that are not
+        strictly increasing integers ``>= 1`` (or odd, for memb), an order that is no
+        permutation, or more than 2^30 (about 1e9) labels.
 
     Examples
     --------
+    >>> from fractalnb.graphs import path_graph
     >>> cover = box_cover(path_graph(10), [1, 2, 5], method="greedy", order=range(10))
     >>> cover.n_boxes.tolist()
     [10, 5, 2]
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    method = _validate.choice(method, "method", METHODS)
     adjacency = as_adjacency(graph)
     n = adjacency.shape[0]
-    sizes = _check_box_sizes(box_sizes, integer=True)
+    sizes = _validate.sizes(box_sizes, "box_sizes")
+    rng = _validate.rng(seed)
     if order is not None and method != "greedy":
         raise ValueError(f"order= applies to method='greedy' only, not {method!r}")
+    _labels_budget(len(sizes), n)
     if method == "greedy":
-        node_order = _processing_order(n, order, seed)
+        node_order = _processing_order(n, order, rng)
         # Nodes farther apart than the largest box are never in one box: each node's
         # breadth-first search stops there.
         csr = (adjacency.indptr.astype(np.int64), adjacency.indices.astype(np.int64))
         labels = _greedy_colour(greedy_colour_graph, csr, node_order,
                                 (sizes - 1).astype(np.int64))
     else:
+        if method == "memb" and np.any(sizes % 2 == 0):
+            raise ValueError(
+                f"method='memb' covers with boxes of radius r_B, size 2 r_B + 1: box_sizes "
+                f"must be odd, got {sizes.tolist()}"
+            )
         distances = _hop_rows(adjacency)
-        rng = np.random.default_rng(seed)
         if method == "cbb":
             labels = np.stack([_compact_box_burning(distances, s, rng, strict=True)
                                for s in sizes])
         else:
-            if np.any(sizes % 2 == 0):
-                raise ValueError(
-                    f"method='memb' covers with boxes of radius r_B, size 2 r_B + 1: box_sizes "
-                    f"must be odd, got {sizes.tolist()}"
-                )
             labels = np.stack([_maximum_excluded_mass_burning(distances, (s - 1) // 2, rng)
                                for s in sizes])
     n_boxes = np.array([len(np.unique(row)) for row in labels], dtype=np.int64)
@@ -313,13 +310,14 @@ def graph_box_counts(
     box_sizes: Sequence[int] | np.ndarray,
     *,
     method: str = "greedy",
-    seed: int | None = 0,
+    seed: int = 0,
     order: Sequence[int] | np.ndarray | None = None,
 ) -> np.ndarray:
     r"""Return :math:`N_B(\ell_B)` for each box size: ``box_cover(...).n_boxes``.
 
     Examples
     --------
+    >>> from fractalnb.graphs import path_graph
     >>> graph_box_counts(path_graph(9), [3], order=range(9)).tolist()
     [3]
     """
@@ -345,7 +343,7 @@ def greedy_box_cover_networkx(
     graph
         Undirected simple graph (see :func:`as_adjacency`).
     box_sizes
-        Integer box sizes :math:`\ell_B \ge 1`.
+        Integer box sizes :math:`\ell_B \ge 1`, strictly increasing.
     order
         The node order, a permutation of ``range(n)``.
 
@@ -357,13 +355,15 @@ def greedy_box_cover_networkx(
 
     Examples
     --------
+    >>> from fractalnb.graphs import path_graph
     >>> greedy_box_cover_networkx(path_graph(5), [2], order=range(5)).tolist()
     [[0, 0, 1, 1, 2]]
     """
     adjacency = as_adjacency(graph)
-    sizes = _check_box_sizes(box_sizes, integer=True)
+    sizes = _validate.sizes(box_sizes, "box_sizes")
     n = adjacency.shape[0]
-    node_order = _processing_order(n, order, None)
+    node_order = _processing_order(n, order)
+    _labels_budget(len(sizes), n)
     nx_graph = nx.from_scipy_sparse_array(adjacency)
     labels = np.empty((len(sizes), n), dtype=np.int64)
     for s, size in enumerate(sizes):
@@ -386,7 +386,7 @@ def metric_box_cover(
     distances: np.ndarray,
     box_sizes: Sequence[float] | np.ndarray,
     *,
-    seed: int | None = 0,
+    seed: int = 0,
     order: Sequence[int] | np.ndarray | None = None,
 ) -> BoxCovering:
     r"""Greedy-colouring box covering of a finite metric space.
@@ -398,11 +398,12 @@ def metric_box_cover(
     Parameters
     ----------
     distances
-        Symmetric ``(n, n)`` matrix of pair distances.
+        Symmetric ``(n, n)`` matrix of pair distances, finite and non-negative (float32 and
+        float64 are compared in their dtype, other real dtypes as float64).
     box_sizes
-        Box sizes :math:`\theta \ge 0`.
+        Box sizes :math:`\theta \ge 0`, strictly increasing.
     seed, order
-        Node order: random (seeded) or explicit.
+        Node order: random (an integer seed ``>= 0``) or explicit (a permutation).
 
     Returns
     -------
@@ -416,27 +417,16 @@ def metric_box_cover(
     >>> metric_box_cover(d, [0.5, 1.0, 10.0], order=range(4)).n_boxes.tolist()
     [4, 3, 1]
     """
-    distances = _check_distance_matrix(distances)
-    sizes = _check_box_sizes(box_sizes, integer=False)
-    node_order = _processing_order(len(distances), order, seed)
+    distances = _distance_matrix(distances)
+    sizes = _validate.sizes(box_sizes, "box_sizes", integral=False, minimum=0)
+    node_order = _processing_order(len(distances), order, _validate.rng(seed))
+    return _metric_cover(distances, sizes, node_order)
+
+
+def _metric_cover(distances: np.ndarray, sizes: np.ndarray, order: np.ndarray) -> BoxCovering:
+    """Cover a checked distance matrix (float32/64) greedily at ascending sizes."""
+    _labels_budget(len(sizes), len(distances))
     labels = _greedy_colour(greedy_colour_metric, (np.ascontiguousarray(distances),),
-                            node_order, sizes.astype(distances.dtype, copy=False))
+                            order, sizes.astype(distances.dtype, copy=False))
     n_boxes = np.array([len(np.unique(row)) for row in labels], dtype=np.int64)
     return BoxCovering(box_sizes=sizes, labels=labels, n_boxes=n_boxes, method="greedy")
-
-
-def metric_box_counts(
-    distances: np.ndarray,
-    box_sizes: Sequence[float] | np.ndarray,
-    *,
-    seed: int | None = 0,
-    order: Sequence[int] | np.ndarray | None = None,
-) -> np.ndarray:
-    """Return ``metric_box_cover(...).n_boxes``: real box counts of a finite metric space.
-
-    Examples
-    --------
-    >>> metric_box_counts(np.zeros((3, 3)), [0.0]).tolist()
-    [1]
-    """
-    return metric_box_cover(distances, box_sizes, seed=seed, order=order).n_boxes

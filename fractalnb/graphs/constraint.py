@@ -10,9 +10,21 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .features import LayerRecorder, channel_features, default_layers, pair_distances
+from .. import _validate
+from .features import (
+    LAYOUTS,
+    LayerRecorder,
+    _batch,
+    _features,
+    _layer_names,
+    channel_features,
+    default_layers,
+    pair_distances,
+)
 from .self_similarity import (
+    FORMULAS,
     N_THETAS,
+    _n_thetas,
     pair_fraction,
     pseudo_box_count,
     ss_rate_metric,
@@ -25,6 +37,18 @@ __all__ = [
     "SelfSimilarityConstraint",
     "compare_constraint",
 ]
+
+
+def _penalty_options(n_thetas: object = N_THETAS, sharpness: object = 1.0,
+                     gradient_scale: object = None, formula: object = "paper") -> dict:
+    """Check the options of :func:`self_similarity_penalty`; return them (values as given)."""
+    _n_thetas(n_thetas)
+    _validate.real(sharpness, "sharpness", minimum=0, open_min=True)
+    if gradient_scale is not None:
+        _validate.real(gradient_scale, "gradient_scale", minimum=0, open_min=True)
+    _validate.choice(formula, "formula", FORMULAS)
+    return {"n_thetas": n_thetas, "sharpness": sharpness, "gradient_scale": gradient_scale,
+            "formula": formula}
 
 
 def self_similarity_penalty(
@@ -49,13 +73,13 @@ def self_similarity_penalty(
     features
         ``(D, B)`` tensor (see :func:`channel_features`), part of the autograd graph.
     target
-        The target γ.
+        The target γ, a finite real number.
     n_thetas, formula
-        As in :func:`self_similarity_curve`.
+        As in :func:`~fractalnb.graphs.self_similarity_curve`.
     sharpness
-        Slope of the sigmoid, in inverse distance units.
+        Slope of the sigmoid, in inverse distance units, a real number ``> 0``.
     gradient_scale
-        Factor on the surrogate's gradient; ``D`` by default.
+        Factor on the surrogate's gradient, a real number ``> 0``; ``D`` by default.
 
     Returns
     -------
@@ -71,15 +95,15 @@ def self_similarity_penalty(
     True
     """
     if not isinstance(features, torch.Tensor):
-        raise TypeError(f"features must be a torch.Tensor, got {type(features).__name__}")
-    if not np.isfinite(target):
-        raise ValueError(f"target must be finite, got {target}")
-    if sharpness <= 0:
-        raise ValueError(f"sharpness must be > 0, got {sharpness}")
-    features = features if features.is_floating_point() else features.double()
+        raise TypeError(f"features must be a torch.Tensor, got {_validate.describe(features)}")
+    _validate.real(target, "target")
+    _penalty_options(n_thetas, sharpness, gradient_scale, formula)
+    features, _ = _features(features)
+    n_channels = features.shape[0]
+    _validate.budget(n_thetas * (n_channels * (n_channels - 1) // 2), "n_thetas",
+                     _validate.MAX_ELEMENTS, "sigmoids (thresholds x pairs)")
     distances = pair_distances(features)
     thetas_np = theta_grid(distances.detach(), n_thetas)
-    n_channels = features.shape[0]
     scale = float(n_channels if gradient_scale is None else gradient_scale)
     thetas = torch.as_tensor(thetas_np, dtype=distances.dtype, device=distances.device)
     hard = pair_fraction(distances.detach(), thetas_np)
@@ -90,14 +114,6 @@ def self_similarity_penalty(
     rate = ss_rate_of_curve(np.log1p(thetas_np), y)
     penalty = (rate - float(target)) ** 2
     return penalty, float(rate.detach())
-
-
-
-
-
-
-
-
 
 
 class SelfSimilarityConstraint:
@@ -114,14 +130,16 @@ class SelfSimilarityConstraint:
     layers
         Layer names; :func:`default_layers` by default.
     target
-        γ.
+        γ, a finite real number.
     weight
-        α.
+        α, a finite real number ``>= 0``.
     seed
-        Seeds the choice of layer.
+        Seeds the choice of layer, an integer ``>= 0``.
+    layout
+        Passed to :func:`channel_features`.
     **penalty_kwargs
-        ``n_thetas``, ``sharpness``, ``gradient_scale``, ``formula``, ``layout`` for
-        :func:`self_similarity_penalty` and :func:`channel_features`.
+        ``n_thetas``, ``sharpness``, ``gradient_scale``, ``formula`` for
+        :func:`self_similarity_penalty` (checked here, before training).
 
     Attributes
     ----------
@@ -150,12 +168,16 @@ class SelfSimilarityConstraint:
         layout: str = "auto",
         **penalty_kwargs,
     ) -> None:
-        if weight < 0 or not np.isfinite(weight):
-            raise ValueError(f"weight must be finite and >= 0, got {weight}")
+        _validate.module(model)
+        _validate.real(target, "target")
+        _validate.real(weight, "weight", minimum=0)
+        seed = _validate.seed(seed)
+        layout = _validate.choice(layout, "layout", LAYOUTS)
         unknown = set(penalty_kwargs) - {"n_thetas", "sharpness", "gradient_scale", "formula"}
         if unknown:
             raise TypeError(f"unknown arguments {sorted(unknown)}")
-        self.layers = default_layers(model) if layers is None else list(layers)
+        _penalty_options(**penalty_kwargs)
+        self.layers = default_layers(model) if layers is None else _layer_names(layers)
         self.target = float(target)
         self.weight = float(weight)
         self.layout = layout
@@ -211,11 +233,11 @@ def compare_constraint(
     probe
         Fixed batch on which SS_rate is logged after every epoch (:func:`ss_rate_metric`).
     seeds
-        Seeds, one baseline and one constrained run each.
+        Distinct integer seeds ``>= 0``, one baseline and one constrained run each.
     target, weight
-        γ and α of the constraint.
+        γ (finite) and α (``>= 0``) of the constraint.
     layers
-        Hooked layers; :func:`default_layers` by default.
+        Hooked layers (strings); :func:`default_layers` by default.
     n_thetas
         Thresholds per SS_rate curve (logging and constraint).
     **train_kwargs
@@ -234,8 +256,23 @@ def compare_constraint(
     """
     from ..training.train import train_model
 
+    if not callable(build):
+        raise TypeError(f"build must be a callable returning a model, got "
+                        f"{_validate.describe(build)}")
+    _batch(probe, "probe")
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(
+            f"seeds must be a sequence of integer seeds, got {_validate.describe(seeds)}"
+        )
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
+    seeds = [_validate.seed(seed, "seeds") for seed in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    _validate.real(target, "target")
+    _validate.real(weight, "weight", minimum=0)
+    layers = None if layers is None else _layer_names(layers)
+    _n_thetas(n_thetas)
     frames = []
     for seed in seeds:
         for run in ("baseline", "constrained"):

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .generators import _check_distance_matrix, threshold_graph
+from .. import _validate
+from .generators import _distance_matrix, threshold_graph
 
 __all__ = [
     "LAYOUTS",
@@ -21,12 +22,6 @@ __all__ = [
     "LayerRecorder",
     "layer_features",
 ]
-
-
-
-
-
-
 
 
 LAYOUTS = ("auto", "bchw", "bhwc", "bnc", "bd")
@@ -42,7 +37,8 @@ def channel_features(activations: ArrayLike, layout: str = "auto") -> ArrayLike:
     Parameters
     ----------
     activations
-        Layer output for a batch of ``B`` inputs (NumPy array or torch tensor).
+        Layer output for a batch of ``B`` inputs (NumPy array or torch tensor), real and
+        finite, of rank 2 to 4.
     layout
         ``"bchw"`` (CNN feature maps), ``"bhwc"`` (channels-last maps), ``"bnc"`` (tokens:
         ViT, MLP-Mixer, ResMLP; the class token, if any, is averaged with the others as in the
@@ -62,8 +58,10 @@ def channel_features(activations: ArrayLike, layout: str = "auto") -> ArrayLike:
     >>> channel_features(torch.ones(8, 65, 32)).shape
     torch.Size([32, 8])
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    layout = _validate.choice(layout, "layout", LAYOUTS)
+    _validate.as_tensor(activations, "activations", allow_bool=False)  # only checks
+    if not isinstance(activations, torch.Tensor):
+        activations = np.asarray(activations)
     ndim = activations.ndim
     if layout == "auto":
         layout = {4: "bchw", 3: "bnc", 2: "bd"}.get(ndim)
@@ -80,42 +78,44 @@ def channel_features(activations: ArrayLike, layout: str = "auto") -> ArrayLike:
         )
     axes = {"bchw": (2, 3), "bhwc": (1, 2), "bnc": (1,), "bd": ()}[layout]
     if isinstance(activations, torch.Tensor):
+        if axes and not activations.is_floating_point():
+            activations = activations.double()  # torch averages floating tensors only
         reduced = activations.mean(dim=axes) if axes else activations
         return reduced.transpose(0, 1)
-    array = np.asarray(activations)
-    reduced = array.mean(axis=axes) if axes else array
+    reduced = activations.mean(axis=axes) if axes else activations
     return reduced.T
 
 
-def _as_tensor(features: ArrayLike) -> tuple[torch.Tensor, bool]:
-    """Return a floating tensor and whether the input was a NumPy array."""
-    if isinstance(features, torch.Tensor):
-        tensor = features if features.is_floating_point() else features.double()
-        return tensor, False
-    array = np.asarray(features)
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise TypeError(f"features must hold numbers, got dtype {array.dtype}")
-    return torch.as_tensor(array, dtype=torch.float64), True
+def _features(features: object, name: str = "features") -> tuple[torch.Tensor, bool]:
+    """Check a ``(D, B)`` feature matrix; return it as a floating tensor, and whether NumPy.
 
-
-def _check_features(features: torch.Tensor) -> None:
-    if features.ndim != 2:
+    NumPy (and sequence) input becomes float64; a torch tensor is kept as it is (its
+    autograd graph too), only integer tensors are made float64.
+    """
+    checked, was_numpy = _validate.as_tensor(features, name, allow_bool=False, max_rank=2)
+    if checked.ndim != 2:
         raise ValueError(
-            f"features must be a (D, B) matrix, one row per channel, got shape "
-            f"{tuple(features.shape)}; use channel_features() on a layer's output first"
+            f"{name} must be a (D, B) matrix, one row per channel, got shape "
+            f"{tuple(checked.shape)}; use channel_features() on a layer's output first"
         )
-    n_channels, n_samples = features.shape
+    n_channels, n_samples = checked.shape
     if n_channels < 3:
         raise ValueError(
-            f"a feature network needs at least 3 channels (D >= 3), got D = {n_channels}"
+            f"a feature network needs at least 3 channels (D >= 3), got {name} with "
+            f"D = {n_channels}"
         )
     if n_samples < 2:
         raise ValueError(
-            f"channel distances need at least 2 samples (B >= 2), got B = {n_samples}"
+            f"channel distances need at least 2 samples (B >= 2), got {name} with "
+            f"B = {n_samples}"
         )
-    if not bool(torch.isfinite(features).all()):
-        bad = int((~torch.isfinite(features)).sum())
-        raise ValueError(f"features hold {bad} NaN or infinite values")
+    pairs = n_channels * (n_channels - 1) // 2
+    _validate.budget(pairs * n_samples, name, _validate.MAX_ELEMENTS,
+                     "pair differences (D (D - 1) / 2 x B)")
+    if was_numpy:
+        return checked.to(torch.float64), True
+    tensor = features if features.is_floating_point() else features.double()
+    return tensor, False
 
 
 def pair_distances(features: ArrayLike) -> ArrayLike:
@@ -134,16 +134,18 @@ def pair_distances(features: ArrayLike) -> ArrayLike:
 
     Raises
     ------
+    TypeError
+        If ``features`` is not an array or tensor.
     ValueError
-        For ``D < 3``, ``B < 2`` or non-finite features.
+        For ``D < 3``, ``B < 2``, non-finite, complex or boolean features, or more than
+        2^30 (about 1e9) pair differences.
 
     Examples
     --------
     >>> pair_distances(np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 3.0]]))
     array([1., 3., 2.])
     """
-    tensor, was_numpy = _as_tensor(features)
-    _check_features(tensor)
+    tensor, was_numpy = _features(features)
     n_channels, n_samples = tensor.shape
     rows, cols = torch.triu_indices(n_channels, n_channels, offset=1, device=tensor.device)
     diff = tensor[rows] - tensor[cols]
@@ -162,7 +164,7 @@ def distance_matrix(features: ArrayLike) -> np.ndarray:
     >>> distance_matrix(np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 3.0]]))[0]
     array([0., 1., 3.])
     """
-    tensor, _ = _as_tensor(features)
+    tensor, _ = _features(features)
     condensed = pair_distances(tensor.detach()).cpu().numpy().astype(np.float64)
     n_channels = tensor.shape[0]
     matrix = np.zeros((n_channels, n_channels))
@@ -172,24 +174,33 @@ def distance_matrix(features: ArrayLike) -> np.ndarray:
     return matrix
 
 
-def _distance_range(distances: torch.Tensor) -> tuple[float, float]:
+def _distance_range(distances: torch.Tensor, name: str) -> tuple[float, float]:
+    """TZ and TV, the least and the largest distance; refuse a range that is empty."""
     tz = float(distances.min())
     tv = float(distances.max())
     if tv == 0.0:
         raise ValueError(
-            "all channel pair distances are zero: every channel gives the same response "
-            "(a constant layer), so the feature network has no scale"
+            f"{name}: all channel pair distances are zero: every channel gives the same "
+            "response (a constant layer: constant features), so the feature network has no "
+            "scale"
         )
     if tv <= tz:
         raise ValueError(
-            f"all channel pair distances are equal ({tv:g}): TZ = TV, the threshold range "
-            "is empty"
+            f"{name}: all channel pair distances are equal ({tv:g}): TZ = TV, the threshold "
+            "range is empty (features of equidistant channels)"
         )
     return tz, tv
 
 
 def feature_graph(features: ArrayLike, theta: float):
     r"""Return the feature network :math:`G_M(\theta)`: channels with :math:`C_{ij} \le \theta`.
+
+    Parameters
+    ----------
+    features
+        ``(D, B)`` feature matrix (see :func:`pair_distances`).
+    theta
+        The threshold, a real number ``>= 0``.
 
     Returns
     -------
@@ -203,6 +214,7 @@ def feature_graph(features: ArrayLike, theta: float):
            [1, 0, 0],
            [0, 0, 0]], dtype=int8)
     """
+    _validate.real(theta, "theta", minimum=0)
     return threshold_graph(distance_matrix(features), theta)
 
 
@@ -212,9 +224,9 @@ def classical_mds(distances: np.ndarray, n_components: int = 2) -> np.ndarray:
     Parameters
     ----------
     distances
-        Symmetric ``(n, n)`` distances.
+        Symmetric ``(n, n)`` distances, finite and non-negative.
     n_components
-        Embedding dimension.
+        Embedding dimension, an integer in ``[1, n]``.
 
     Returns
     -------
@@ -231,10 +243,9 @@ def classical_mds(distances: np.ndarray, n_components: int = 2) -> np.ndarray:
     >>> bool(np.allclose(np.linalg.norm(emb[:, None] - emb[None], axis=-1), d))
     True
     """
-    distances = _check_distance_matrix(distances)
+    distances = _distance_matrix(distances)
     n = len(distances)
-    if not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= n:
-        raise ValueError(f"n_components must be an integer in [1, {n}], got {n_components!r}")
+    n_components = _validate.integer(n_components, "n_components", minimum=1, maximum=n)
     centred = np.eye(n) - 1.0 / n
     gram = -0.5 * centred @ (distances.astype(np.float64) ** 2) @ centred
     values, vectors = np.linalg.eigh(gram)
@@ -251,6 +262,8 @@ def default_layers(model: nn.Module) -> list[str]:
 
     Raises
     ------
+    TypeError
+        If ``model`` is not a :class:`torch.nn.Module`.
     ValueError
         If the architecture is not recognised (pass layer names explicitly then).
 
@@ -259,9 +272,9 @@ def default_layers(model: nn.Module) -> list[str]:
     >>> default_layers(nn.Sequential())
     Traceback (most recent call last):
     ...
-    ValueError: cannot guess the layers of Sequential: pass layer names explicitly
+    ValueError: cannot guess the layers of the model (a Sequential): pass layer names explicitly
     """
-    names = dict(model.named_modules())
+    names = dict(_validate.module(model).named_modules())
     blocks = getattr(model, "blocks", None)
     if isinstance(blocks, (nn.Sequential, nn.ModuleList)) and len(blocks):
         return [f"blocks.{i}" for i in range(len(blocks))]
@@ -274,8 +287,34 @@ def default_layers(model: nn.Module) -> list[str]:
         if relus:
             return relus
     raise ValueError(
-        f"cannot guess the layers of {type(model).__name__}: pass layer names explicitly"
+        f"cannot guess the layers of the model (a {type(model).__name__}): pass layer names "
+        "explicitly"
     )
+
+
+def _batch(inputs: object, name: str = "inputs") -> torch.Tensor:
+    """Check a batch of inputs for a model: a finite, non-empty torch tensor (not boolean)."""
+    if not isinstance(inputs, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {_validate.describe(inputs)}")
+    _validate.as_tensor(inputs, name, allow_bool=False)  # only checks
+    return inputs
+
+
+def _layer_names(layers: object, name: str = "layers") -> list[str]:
+    """Check a non-empty sequence of layer names (strings) and return it as a list."""
+    if isinstance(layers, str) or not isinstance(layers, Iterable):
+        raise TypeError(
+            f"{name} must be a sequence of layer names, got {_validate.describe(layers)}"
+        )
+    names = list(layers)
+    if not names:
+        raise ValueError(f"{name} is empty: name at least one layer to record")
+    wrong = [n for n in names if not isinstance(n, str)]
+    if wrong:
+        raise TypeError(
+            f"{name} must hold layer names (strings), got {_validate.describe(wrong[0])}"
+        )
+    return names
 
 
 class LayerRecorder:
@@ -286,9 +325,17 @@ class LayerRecorder:
     model
         The network.
     layers
-        Names from ``model.named_modules()``.
+        Names from ``model.named_modules()``: a non-empty sequence of strings.
     detach
         Store detached outputs (analysis) or keep them in the autograd graph (constraint).
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a module, ``layers`` not a sequence of strings or ``detach`` not
+        a boolean.
+    ValueError
+        If ``layers`` is empty or names layers the model does not have.
 
     Examples
     --------
@@ -300,14 +347,12 @@ class LayerRecorder:
     """
 
     def __init__(self, model: nn.Module, layers: Iterable[str], *, detach: bool = True) -> None:
-        self.layers = list(layers)
-        if not self.layers:
-            raise ValueError("layers is empty: name at least one layer to record")
-        modules = dict(model.named_modules())
+        self.layers = _layer_names(layers)
+        modules = dict(_validate.module(model).named_modules())
         missing = [name for name in self.layers if name not in modules]
         if missing:
             raise ValueError(f"model has no layers named {missing}")
-        self.detach = detach
+        self.detach = _validate.boolean(detach, "detach")
         self.outputs: dict[str, torch.Tensor] = {}
         self._handles = [modules[name].register_forward_hook(self._hook(name))
                          for name in self.layers]
@@ -345,9 +390,9 @@ def layer_features(
     model
         The network; its training mode is restored afterwards.
     inputs
-        A batch of ``B`` inputs.
+        A batch of ``B`` inputs, a finite torch tensor.
     layers
-        Layer names; :func:`default_layers` by default.
+        Layer names (strings); :func:`default_layers` by default.
     layout
         Passed to :func:`channel_features`.
 
@@ -362,7 +407,10 @@ def layer_features(
     >>> layer_features(net, torch.randn(5, 4), ["0"])["0"].shape
     (8, 5)
     """
-    layers = default_layers(model) if layers is None else list(layers)
+    _validate.module(model)
+    _batch(inputs)
+    layout = _validate.choice(layout, "layout", LAYOUTS)
+    layers = default_layers(model) if layers is None else _layer_names(layers)
     was_training = model.training
     model.eval()
     try:

@@ -5,14 +5,17 @@ Flowers, lattices, small worlds, thresholds.
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from .. import _validate
+
 __all__ = [
     "as_adjacency",
-    "uv_flower_size",
     "uv_flower",
     "flower_box_dimension",
     "path_graph",
@@ -23,19 +26,45 @@ __all__ = [
 ]
 
 
-def _check_distance_matrix(distances: np.ndarray) -> np.ndarray:
-    distances = np.asarray(distances)
-    if distances.ndim != 2 or distances.shape[0] != distances.shape[1]:
-        raise ValueError(f"distances must be a square matrix, got shape {distances.shape}")
-    if distances.shape[0] == 0:
-        raise ValueError("distances is empty")
-    if not np.all(np.isfinite(distances)):
-        raise ValueError("distances holds NaN or infinite values")
-    if np.any(distances < 0):
-        raise ValueError("distances must be non-negative")
-    if not np.allclose(distances, distances.T):
-        raise ValueError("distances must be symmetric")
-    return distances
+_MAX_NODES = 1 << 26
+"""The most nodes (and edges) a graph generator builds or a box covering reads (about 6.7e7)."""
+
+_MAX_NETWORKX_NODES = 10**6  # networkx builds small worlds in Python: a million nodes at most
+
+
+def _distance_matrix(distances: object, name: str = "distances") -> np.ndarray:
+    """Check a matrix of pair distances: square, finite, non-negative, symmetric.
+
+    Returns the matrix as NumPy, float32 and float64 kept (the box sizes are compared in
+    its dtype), any other real dtype as float64.
+    """
+    _validate.real_array(distances, name, ndim=2)
+    matrix = _validate.to_numpy(distances)
+    if matrix.dtype.type not in (np.float32, np.float64):
+        matrix = matrix.astype(np.float64)
+    elif not matrix.dtype.isnative:
+        matrix = matrix.astype(matrix.dtype.newbyteorder("="))
+    if matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
+    if np.any(matrix < 0):
+        raise ValueError(f"{name} must be non-negative, got the minimum {matrix.min()}")
+    if not np.allclose(matrix, matrix.T):
+        raise ValueError(f"{name} must be symmetric")
+    return matrix
+
+
+def _zero_one(values: np.ndarray, name: str) -> None:
+    """Refuse adjacency entries other than 0 and 1 (NaN, -1, 0.5, 2 ...)."""
+    if values.dtype.kind == "c":
+        raise ValueError(f"{name} must be real, got complex dtype {values.dtype}")
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold 0/1 entries, got dtype {values.dtype}")
+    bad = (values != 0) & (values != 1)
+    if bad.any():
+        raise ValueError(
+            f"{name} must be a 0/1 adjacency matrix, got the entry {values[bad][0]!r} "
+            f"({int(bad.sum())} entries other than 0 and 1)"
+        )
 
 
 def as_adjacency(graph: sp.spmatrix | sp.sparray | nx.Graph | np.ndarray) -> sp.csr_matrix:
@@ -55,7 +84,9 @@ def as_adjacency(graph: sp.spmatrix | sp.sparray | nx.Graph | np.ndarray) -> sp.
     Raises
     ------
     ValueError
-        If the matrix is not square or not symmetric, has self-loops, or has no nodes.
+        If the matrix is not square or not symmetric, holds entries other than 0 and 1
+        (NaN, -1, 0.5 ... are refused, not read as edges), has self-loops, has no nodes or
+        more than 2^26 (about 6.7e7).
     TypeError
         If ``graph`` is none of the accepted types.
 
@@ -69,17 +100,25 @@ def as_adjacency(graph: sp.spmatrix | sp.sparray | nx.Graph | np.ndarray) -> sp.
     if isinstance(graph, nx.Graph):
         if graph.is_directed():
             raise ValueError("graph must be undirected, got a directed networkx graph")
+        _validate.budget(graph.number_of_nodes(), "graph", _MAX_NODES, "nodes")
         matrix = nx.to_scipy_sparse_array(graph, format="csr", dtype=np.int8, weight=None)
     elif sp.issparse(graph):
+        if graph.ndim != 2:
+            raise ValueError(f"graph adjacency must be a square matrix, got shape {graph.shape}")
+        _validate.budget(max(graph.shape), "graph", _MAX_NODES, "nodes")
         matrix = sp.csr_matrix(graph)
+        _zero_one(matrix.data, "graph")
     elif isinstance(graph, np.ndarray):
+        _validate.real_array(graph, "graph", ndim=2, allow_bool=True, allow_sequences=False,
+                             allow_empty=True)
+        _zero_one(graph, "graph")
         matrix = sp.csr_matrix(graph)
     else:
         raise TypeError(
             f"graph must be a scipy.sparse matrix, a numpy array or a networkx.Graph, "
-            f"got {type(graph).__name__}"
+            f"got {_validate.describe(graph)}"
         )
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+    if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"graph adjacency must be square, got shape {matrix.shape}")
     if matrix.shape[0] == 0:
         raise ValueError("graph has no nodes")
@@ -102,34 +141,23 @@ def _edges_to_adjacency(edges: np.ndarray, n_nodes: int) -> sp.csr_matrix:
     return matrix
 
 
-def uv_flower_size(u: int, v: int, generation: int) -> tuple[int, int]:
-    r"""Return the numbers of nodes and edges of the ``(u, v)``-flower of a generation.
-
-    With :math:`w = u + v`: :math:`M_n = w^n` edges and
-    :math:`N_n = \frac{w-2}{w-1} w^n + \frac{w}{w-1}` nodes :cite:p:`rozenfeld2007fractal`.
-
-    Examples
-    --------
-    >>> uv_flower_size(2, 2, 7)
-    (10924, 16384)
-    """
-    _check_flower(u, v, generation)
-    w = u + v
-    edges = w**generation
-    nodes = ((w - 2) * w**generation + w) // (w - 1)
-    return nodes, edges
-
-
-def _check_flower(u: int, v: int, generation: int) -> None:
-    for name, value in (("u", u), ("v", v), ("generation", generation)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-    if not 1 <= u <= v:
+def _flower(u: object, v: object, generation: object) -> tuple[int, int, int]:
+    """Check the parameters of a ``(u, v)``-flower, its size within 2^26 (about 6.7e7)."""
+    u = _validate.integer(u, "u", minimum=1)
+    v = _validate.integer(v, "v", minimum=1)
+    generation = _validate.integer(generation, "generation", minimum=0)
+    if u > v:
         raise ValueError(f"the flower needs 1 <= u <= v, got u={u}, v={v}")
     if v < 2:
         raise ValueError(f"the flower needs v >= 2 (u = v = 1 gives parallel edges), got v={v}")
-    if generation < 0:
-        raise ValueError(f"generation must be >= 0, got {generation}")
+    w = u + v
+    # M_n = w^n edges and about as many nodes; compared in logarithms first (no huge powers)
+    if generation * math.log(w) > math.log(_MAX_NODES) + 1 or w**generation > _MAX_NODES:
+        raise ValueError(
+            f"generation={generation} of the ({u}, {v})-flower has {w}^{generation} edges, "
+            f"more than the limit of {_MAX_NODES}"
+        )
+    return u, v, generation
 
 
 def uv_flower(u: int, v: int, generation: int) -> sp.csr_matrix:
@@ -138,26 +166,37 @@ def uv_flower(u: int, v: int, generation: int) -> sp.csr_matrix:
     Generation 0 is a single edge between the two hubs (nodes 0 and 1). Each generation
     replaces every edge by two parallel paths, of ``u`` and of ``v`` edges. For ``u > 1``
     the flower is fractal with :math:`d_B = \ln(u+v)/\ln u`; for ``u = 1`` it is a
-    small world.
+    small world. With :math:`w = u + v` it has :math:`M_n = w^n` edges and
+    :math:`N_n = \frac{w-2}{w-1} w^n + \frac{w}{w-1}` nodes.
 
     Parameters
     ----------
     u, v
-        Path lengths, ``1 <= u <= v`` and ``v >= 2``.
+        Path lengths, integers with ``1 <= u <= v`` and ``v >= 2``.
     generation
-        Number of replacement steps.
+        Number of replacement steps, an integer ``>= 0``; :math:`w^n` may not exceed
+        2^26 (about 6.7e7).
 
     Returns
     -------
     scipy.sparse.csr_matrix
-        Adjacency matrix (``int8``) with :func:`uv_flower_size` nodes.
+        Adjacency matrix (``int8``) with :math:`N_n` nodes.
+
+    Raises
+    ------
+    TypeError
+        If ``u``, ``v`` or ``generation`` is not an integer.
+    ValueError
+        If they are out of range or the flower is too large.
 
     Examples
     --------
     >>> uv_flower(2, 2, 1).toarray().sum(axis=1)   # a 4-cycle
     array([2, 2, 2, 2])
+    >>> uv_flower(2, 2, 7).shape   # N_7 = (2/3) 4^7 + 4/3
+    (10924, 10924)
     """
-    _check_flower(u, v, generation)
+    u, v, generation = _flower(u, v, generation)
     edges = np.array([[0, 1]], dtype=np.int64)
     n_nodes = 2
     for _ in range(generation):
@@ -181,22 +220,21 @@ def flower_box_dimension(u: int, v: int) -> float:
     >>> round(flower_box_dimension(2, 2), 6)
     2.0
     """
-    _check_flower(u, v, 0)
+    u, v, _ = _flower(u, v, 0)
     if u < 2:
         raise ValueError(f"the (u, v)-flower has a finite box dimension only for u > 1, got u={u}")
     return float(np.log(u + v) / np.log(u))
 
 
 def path_graph(n: int) -> sp.csr_matrix:
-    """Return the path on ``n >= 2`` nodes (box dimension 1).
+    """Return the path on ``n >= 2`` nodes (box dimension 1), at most 2^26 (about 6.7e7).
 
     Examples
     --------
     >>> path_graph(3).nnz
     4
     """
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    n = _validate.integer(n, "n", minimum=2, maximum=_MAX_NODES)
     nodes = np.arange(n - 1)
     return _edges_to_adjacency(np.stack([nodes, nodes + 1], axis=1), n)
 
@@ -205,16 +243,18 @@ def lattice_graph(rows: int, cols: int | None = None, *, periodic: bool = False)
     """Return the square lattice of ``rows x cols`` nodes (box dimension 2).
 
     Node ``(i, j)`` has index ``i * cols + j``; ``periodic=True`` closes it into a torus.
+    ``rows`` and ``cols`` are integers ``>= 2`` (``>= 3`` when periodic), ``cols = rows`` by
+    default, with at most 2^26 (about 6.7e7) nodes.
 
     Examples
     --------
     >>> lattice_graph(3).shape
     (9, 9)
     """
-    cols = rows if cols is None else cols
-    for name, value in (("rows", rows), ("cols", cols)):
-        if not isinstance(value, (int, np.integer)) or value < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
+    rows = _validate.integer(rows, "rows", minimum=2)
+    cols = rows if cols is None else _validate.integer(cols, "cols", minimum=2)
+    periodic = _validate.boolean(periodic, "periodic")
+    _validate.budget(rows * cols, "rows x cols", _MAX_NODES, "nodes")
     if periodic and min(rows, cols) < 3:
         raise ValueError(f"a periodic lattice needs rows, cols >= 3, got {rows} x {cols}")
     index = np.arange(rows * cols).reshape(rows, cols)
@@ -232,21 +272,22 @@ def lattice_graph(rows: int, cols: int | None = None, *, periodic: bool = False)
 def small_world_graph(n: int, k: int = 4, p: float = 0.1, *, seed: int = 0) -> sp.csr_matrix:
     """Return a connected Watts–Strogatz small-world graph :cite:p:`watts1998collective`.
 
-    A ring of ``n`` nodes, each joined to its ``k`` nearest neighbours, with every edge
-    rewired with probability ``p`` (networkx's ``connected_watts_strogatz_graph``).
+    A ring of ``n`` nodes (``3 <= n <= 10**6``), each joined to its ``k`` nearest neighbours
+    (``k`` even, ``2 <= k < n``), with every edge rewired with probability ``p`` in [0, 1]
+    (networkx's ``connected_watts_strogatz_graph``, seeded by the integer ``seed >= 0``).
 
     Examples
     --------
     >>> small_world_graph(50, 4, 0.1, seed=0).shape
     (50, 50)
     """
-    if not isinstance(n, (int, np.integer)) or n < 3:
-        raise ValueError(f"n must be an integer >= 3, got {n!r}")
-    if not isinstance(k, (int, np.integer)) or not 2 <= k < n or k % 2:
-        raise ValueError(f"k must be an even integer with 2 <= k < n, got {k!r}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be in [0, 1], got {p}")
-    graph = nx.connected_watts_strogatz_graph(int(n), int(k), float(p), tries=1000, seed=seed)
+    n = _validate.integer(n, "n", minimum=3, maximum=_MAX_NETWORKX_NODES)
+    k = _validate.integer(k, "k")
+    if not 2 <= k < n or k % 2:
+        raise ValueError(f"k must be an even integer with 2 <= k < n, got k={k}, n={n}")
+    p = _validate.real(p, "p", 0.0, 1.0)
+    seed = _validate.seed(seed)
+    graph = nx.connected_watts_strogatz_graph(n, k, p, tries=1000, seed=seed)
     return as_adjacency(graph)
 
 
@@ -273,9 +314,8 @@ def threshold_graph(distances: np.ndarray, epsilon: float) -> sp.csr_matrix:
            [1, 0, 1],
            [0, 1, 0]], dtype=int8)
     """
-    distances = _check_distance_matrix(distances)
-    if not np.isfinite(epsilon) or epsilon < 0:
-        raise ValueError(f"epsilon must be finite and >= 0, got {epsilon}")
+    distances = _distance_matrix(distances)
+    _validate.real(epsilon, "epsilon", minimum=0)  # compared as given, in its own dtype
     adjacency = distances <= epsilon
     np.fill_diagonal(adjacency, False)
     return sp.csr_matrix(adjacency.astype(np.int8))
@@ -293,9 +333,12 @@ def connectivity_threshold(distances: np.ndarray) -> float:
     >>> connectivity_threshold(d)
     2.0
     """
-    distances = _check_distance_matrix(distances)
+    distances = _distance_matrix(distances)
     if len(distances) < 2:
-        raise ValueError("need at least 2 points for a connectivity threshold")
+        raise ValueError(
+            f"distances must hold at least 2 points for a connectivity threshold, got "
+            f"shape {distances.shape}"
+        )
     weights = distances.astype(np.float64, copy=True)
     # csgraph reads zeros as missing edges: coincident points are joined by a tiny weight.
     off_diagonal = ~np.eye(len(weights), dtype=bool)

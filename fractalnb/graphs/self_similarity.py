@@ -13,11 +13,22 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .boxcover import UNREACHABLE, graph_box_counts, hop_distances, metric_box_counts
+from .. import _validate
+from .boxcover import (
+    METHODS,
+    UNREACHABLE,
+    _metric_cover,
+    _processing_order,
+    graph_box_counts,
+    hop_distances,
+)
 from .features import (
+    LAYOUTS,
     ArrayLike,
-    _as_tensor,
+    _batch,
     _distance_range,
+    _features,
+    _layer_names,
     distance_matrix,
     layer_features,
     pair_distances,
@@ -40,14 +51,31 @@ __all__ = [
 ]
 
 
-
-
 FORMULAS = ("paper", "code")
 """The pseudo-box-count formulas, the paper's (``"paper"``) and the authors' code's."""
 
 
 N_THETAS = 256
 """Thresholds per SS_rate curve, as in the paper."""
+
+_MAX_THETAS = 1 << 20
+"""The most thresholds per curve (``n_thetas``) a function accepts."""
+
+
+def _n_thetas(n_thetas: object) -> int:
+    return _validate.integer(n_thetas, "n_thetas", minimum=2, maximum=_MAX_THETAS)
+
+
+def _distances(distances: object, name: str = "distances") -> tuple[torch.Tensor, bool]:
+    """Check pair distances (any shape, finite, >= 0): a floating tensor, and whether NumPy."""
+    checked, was_numpy = _validate.as_tensor(distances, name, allow_bool=False)
+    if was_numpy:
+        checked = checked.to(torch.float64)
+    elif not distances.is_floating_point():
+        checked = checked.double()
+    if bool((checked < 0).any()):
+        raise ValueError(f"{name} must be non-negative, got the minimum {float(checked.min())}")
+    return checked, was_numpy
 
 
 def theta_grid(distances: ArrayLike, n_thetas: int = N_THETAS) -> np.ndarray:
@@ -56,9 +84,9 @@ def theta_grid(distances: ArrayLike, n_thetas: int = N_THETAS) -> np.ndarray:
     Parameters
     ----------
     distances
-        Pair distances (any shape).
+        Pair distances (any rank from 1 to 4), finite and non-negative, not all equal.
     n_thetas
-        Number of thresholds (256 in the paper).
+        Number of thresholds (256 in the paper), an integer from 2 to 2^20.
 
     Returns
     -------
@@ -70,13 +98,9 @@ def theta_grid(distances: ArrayLike, n_thetas: int = N_THETAS) -> np.ndarray:
     >>> np.round(theta_grid(np.array([0.0, 3.0]), 3), 6)
     array([0., 1., 3.])
     """
-    if not isinstance(n_thetas, (int, np.integer)) or n_thetas < 2:
-        raise ValueError(f"n_thetas must be an integer >= 2, got {n_thetas!r}")
-    tensor, _ = _as_tensor(distances)
-    tensor = tensor.detach()
-    if tensor.numel() == 0 or not bool(torch.isfinite(tensor).all()) or bool((tensor < 0).any()):
-        raise ValueError("distances must be non-empty, finite and non-negative")
-    tz, tv = _distance_range(tensor)
+    n_thetas = _n_thetas(n_thetas)
+    tensor, _ = _distances(distances)
+    tz, tv = _distance_range(tensor, "distances")
     fraction = np.linspace(0.0, 1.0, n_thetas)
     thetas = np.expm1(np.log1p(tz) + fraction * (np.log1p(tv) - np.log1p(tz)))
     thetas[0], thetas[-1] = tz, tv
@@ -86,18 +110,28 @@ def theta_grid(distances: ArrayLike, n_thetas: int = N_THETAS) -> np.ndarray:
 def pair_fraction(distances: ArrayLike, thetas: ArrayLike) -> ArrayLike:
     r"""Fraction :math:`p(\theta)` of pairs with :math:`C_{ij} \le \theta`, for each threshold.
 
+    Parameters
+    ----------
+    distances
+        Pair distances (rank 1 to 4), finite and non-negative; torch tensors give a tensor.
+    thetas
+        Thresholds, a finite real array (in any order).
+
     Examples
     --------
     >>> pair_fraction(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 2.0, 4.0]))
     array([0. , 0.5, 1. ])
     """
+    _distances(distances)
+    theta_values = _validate.real_array(thetas, "thetas", min_ndim=1)
     if isinstance(distances, torch.Tensor):
-        theta = torch.as_tensor(thetas, dtype=distances.dtype, device=distances.device)
+        theta = torch.as_tensor(np.ascontiguousarray(theta_values), dtype=distances.dtype,
+                                device=distances.device)
         sorted_d = torch.sort(distances.detach().reshape(-1)).values
         counts = torch.searchsorted(sorted_d, theta, right=True)
         return counts.to(distances.dtype) / sorted_d.numel()
-    sorted_d = np.sort(np.asarray(distances, dtype=np.float64).ravel())
-    counts = np.searchsorted(sorted_d, np.asarray(thetas, dtype=np.float64), side="right")
+    sorted_d = np.sort(_validate.real_array(distances, "distances").ravel())
+    counts = np.searchsorted(sorted_d, theta_values, side="right")
     return counts / sorted_d.size
 
 
@@ -107,9 +141,9 @@ def pseudo_box_count(p: ArrayLike, n_channels: int, formula: str = "paper") -> A
     Parameters
     ----------
     p
-        Fractions of pairs closer than θ, in [0, 1].
+        Fractions of pairs closer than θ, in [0, 1] (an array or tensor, or a sequence).
     n_channels
-        Number of channels ``D >= 3``.
+        Number of channels ``D >= 3``, an integer.
     formula
         ``"paper"``: :math:`1 + (D-1)\log_D(D + (1-D)p)`;
         ``"code"`` (the authors' code): :math:`D - (D-1)\ln(1+(D-1)p)/\ln D`.
@@ -126,12 +160,14 @@ def pseudo_box_count(p: ArrayLike, n_channels: int, formula: str = "paper") -> A
     >>> pseudo_box_count(np.array([0.0, 1.0]), 10, formula="code").tolist()
     [10.0, 1.0]
     """
-    if formula not in FORMULAS:
-        raise ValueError(f"formula must be one of {FORMULAS}, got {formula!r}")
-    if not isinstance(n_channels, (int, np.integer)) or n_channels < 3:
-        raise ValueError(f"n_channels must be an integer >= 3, got {n_channels!r}")
+    formula = _validate.choice(formula, "formula", FORMULAS)
+    n_channels = _validate.integer(n_channels, "n_channels", minimum=3)
     lib = torch if isinstance(p, torch.Tensor) else np
-    values = p if isinstance(p, torch.Tensor) else np.asarray(p, dtype=np.float64)
+    if isinstance(p, torch.Tensor):
+        _validate.as_tensor(p, "p", allow_bool=False)  # only checks: p keeps its gradient
+        values = p
+    else:
+        values = _validate.real_array(p, "p")
     if bool((values < 0).any()) or bool((values > 1).any()):
         raise ValueError("p must lie in [0, 1]")
     d = float(n_channels)
@@ -150,10 +186,11 @@ def ss_rate_of_curve(lo_theta: ArrayLike, y: ArrayLike) -> ArrayLike:
     Parameters
     ----------
     lo_theta
-        Increasing abscissae :math:`\ln(1 + \theta)` (evenly spaced for the mean to be an
-        average over the range).
+        Strictly increasing abscissae :math:`\ln(1 + \theta)`, at least 2 (evenly spaced for
+        the mean to be an average over the range).
     y
-        Normalised log box counts at those thresholds.
+        Normalised log box counts at those thresholds (last axis), finite; a torch tensor
+        gives a tensor (differentiable).
 
     Examples
     --------
@@ -163,11 +200,11 @@ def ss_rate_of_curve(lo_theta: ArrayLike, y: ArrayLike) -> ArrayLike:
     >>> round(float(ss_rate_of_curve(x, 1 - x**2)), 4)
     0.25
     """
-    x = np.asarray(lo_theta, dtype=np.float64)
-    if x.ndim != 1 or x.size < 2 or not np.all(np.diff(x) > 0):
-        raise ValueError("lo_theta must be a strictly increasing 1-D array of >= 2 values")
-    if not isinstance(y, torch.Tensor):
-        y = np.asarray(y, dtype=np.float64)
+    x = _validate.sizes(lo_theta, "lo_theta", integral=False, minimum=-np.inf, min_count=2)
+    if isinstance(y, torch.Tensor):
+        _validate.as_tensor(y, "y", allow_bool=False)  # only checks: y keeps its gradient
+    else:
+        y = _validate.real_array(y, "y", min_ndim=1)
     if y.shape[-1] != x.size:
         raise ValueError(f"y has {y.shape[-1]} values for {x.size} thresholds")
     chord = 1.0 - (x - x[0]) / (x[-1] - x[0])
@@ -248,8 +285,11 @@ def self_similarity_curve(
 
     Raises
     ------
+    TypeError
+        For arguments of the wrong type.
     ValueError
-        For ``D < 3``, ``B < 2``, NaN features, or a constant layer (all distances zero).
+        For ``D < 3``, ``B < 2``, NaN features, a constant layer (all distances zero), an
+        unknown ``formula`` or ``n_thetas`` outside ``[2, 2^20]``.
 
     Examples
     --------
@@ -257,7 +297,9 @@ def self_similarity_curve(
     >>> curve.n_boxes.shape
     (8,)
     """
-    tensor, _ = _as_tensor(features)
+    n_thetas = _n_thetas(n_thetas)
+    formula = _validate.choice(formula, "formula", FORMULAS)
+    tensor, _ = _features(features)
     tensor = tensor.detach()
     distances = pair_distances(tensor)
     thetas = theta_grid(distances, n_thetas)
@@ -286,7 +328,7 @@ def metric_self_similarity_curve(
     features: ArrayLike,
     *,
     n_thetas: int = 32,
-    seed: int | None = 0,
+    seed: int = 0,
     order: Sequence[int] | None = None,
 ) -> SelfSimilarityCurve:
     r"""Real box counts of the channels at the SS_rate thresholds, and their SS_rate.
@@ -297,6 +339,16 @@ def metric_self_similarity_curve(
     :func:`fractalnb.metric_box_cover`, at thresholds spaced as in
     :func:`theta_grid`. This is the count that the pseudo box count approximates.
 
+    Parameters
+    ----------
+    features
+        ``(D, B)`` channel-by-sample matrix.
+    n_thetas
+        Number of thresholds, an integer from 2 to 2^20.
+    seed, order
+        Node order of the covering: random (an integer seed ``>= 0``) or a permutation of
+        ``range(D)``.
+
     Examples
     --------
     >>> feats = np.random.default_rng(0).normal(size=(20, 10))
@@ -304,12 +356,16 @@ def metric_self_similarity_curve(
     >>> int(real.n_boxes[-1])
     1
     """
-    tensor, _ = _as_tensor(features)
+    n_thetas = _n_thetas(n_thetas)
+    rng = _validate.rng(seed)
+    tensor, _ = _features(features)
     tensor = tensor.detach()
-    distances = pair_distances(tensor).cpu().numpy()
-    thetas = theta_grid(distances, n_thetas)
+    pairs = pair_distances(tensor)
+    thetas = theta_grid(pairs, n_thetas)
+    distances = pairs.cpu().numpy()
     matrix = distance_matrix(tensor)
-    counts = metric_box_counts(matrix, thetas, seed=seed, order=order)
+    node_order = _processing_order(len(matrix), order, rng)
+    counts = _metric_cover(matrix, thetas, node_order).n_boxes
     n_channels = tensor.shape[0]
     y = np.log(counts) / np.log(n_channels)
     rate = float(ss_rate_of_curve(np.log1p(thetas), y))
@@ -330,6 +386,15 @@ def ss_rate_metric(
     Made for the ``metrics`` argument of :func:`fractalnb.training.train_model`, which then logs
     the columns ``ss_<layer>`` and ``ss_mean`` after every epoch.
 
+    Parameters
+    ----------
+    inputs
+        The probe batch, a finite torch tensor.
+    layers
+        Layer names (strings); :func:`~fractalnb.graphs.default_layers` by default.
+    n_thetas, formula
+        As in :func:`self_similarity_curve`.
+
     Examples
     --------
     >>> net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8))
@@ -337,6 +402,10 @@ def ss_rate_metric(
     >>> sorted(metric(net))
     ['0', '2', 'mean']
     """
+    _batch(inputs)
+    layers = None if layers is None else _layer_names(layers)
+    n_thetas = _n_thetas(n_thetas)
+    formula = _validate.choice(formula, "formula", FORMULAS)
     probe = inputs.detach()
 
     def metric(model: nn.Module) -> dict[str, float]:
@@ -353,7 +422,7 @@ def feature_graph_box_counts(
     epsilon: float | None = None,
     *,
     method: str = "greedy",
-    seed: int | None = 0,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Real box covering of the ε-threshold feature network :math:`G_M(\varepsilon)`.
 
@@ -361,6 +430,15 @@ def feature_graph_box_counts(
     that connects the graph, :func:`fractalnb.connectivity_threshold`), and
     the graph is covered with boxes of hop diameter :math:`< \ell_B` for every
     :math:`\ell_B` from 1 to the diameter + 1 (odd sizes only for ``method="memb"``).
+
+    Parameters
+    ----------
+    features
+        ``(D, B)`` channel-by-sample matrix.
+    epsilon
+        The threshold, a real number ``>= 0``; the connectivity threshold when ``None``.
+    method, seed
+        As in :func:`~fractalnb.graphs.box_cover`.
 
     Returns
     -------
@@ -373,6 +451,10 @@ def feature_graph_box_counts(
     >>> int(counts[0]), int(counts[-1])
     (30, 1)
     """
+    method = _validate.choice(method, "method", METHODS)
+    _validate.seed(seed)
+    if epsilon is not None:
+        _validate.real(epsilon, "epsilon", minimum=0)
     matrix = distance_matrix(features)
     if epsilon is None:
         epsilon = connectivity_threshold(matrix)
@@ -407,6 +489,9 @@ def layer_self_similarity(
     >>> table["layer"].tolist()
     ['0', '2']
     """
+    n_thetas = _n_thetas(n_thetas)
+    formula = _validate.choice(formula, "formula", FORMULAS)
+    layout = _validate.choice(layout, "layout", LAYOUTS)
     features = layer_features(model, inputs, layers, layout=layout)
     rows = []
     for depth, (name, matrix) in enumerate(features.items()):

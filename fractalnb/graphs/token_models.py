@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from .. import _validate
+
 __all__ = [
     "TOKEN_MODELS",
     "build_token_model",
@@ -38,10 +40,8 @@ TOKEN_MODELS = ("vit", "mixer")
 """Names accepted by :func:`build_token_model`."""
 
 
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return value
+_MAX_WEIGHTS = 1 << 28
+"""The most weights (about 2.7e8, 1 GiB in float32) a token model may have."""
 
 
 def build_token_model(
@@ -80,22 +80,31 @@ def build_token_model(
 
     Raises
     ------
+    TypeError
+        For a size that is not an integer, or a ``name`` that is not a string.
     ValueError
-        For an unknown ``name`` or an inconsistent size (named).
+        For an unknown ``name``, a size ``< 1``, an inconsistent size (named), or a model of
+        more than 2^28 weights.
 
     Examples
     --------
     >>> len(build_token_model("mixer", depth=3).blocks)
     3
     """
-    if name not in TOKEN_MODELS:
-        raise ValueError(f"name must be one of {TOKEN_MODELS}, got {name!r}")
+    name = _validate.choice(name, "name", TOKEN_MODELS)
     for value, label in ((width, "width"), (depth, "depth"), (patch_size, "patch_size"),
                          (num_heads, "num_heads"), (num_classes, "num_classes"),
                          (image_size, "image_size")):
-        _check_positive_int(value, label)
+        _validate.integer(value, label, minimum=1)
     if image_size % patch_size:
         raise ValueError(f"patch_size={patch_size} must divide image_size={image_size}")
+    tokens = (image_size // patch_size) ** 2
+    # about 8 width^2 per block (attention, MLP ratio 2; the Mixer's channel MLP is larger),
+    # tokens^2 per Mixer block, the patch embedding and the head
+    weights = (depth * (12 * width**2 + 2 * tokens**2) + 3 * patch_size**2 * width
+               + num_classes * width)
+    _validate.budget(weights, "width, depth, patch_size, image_size and num_classes",
+                     _MAX_WEIGHTS, "weights")
     if name == "vit":
         if width % num_heads:
             raise ValueError(f"num_heads={num_heads} must divide width={width}")

@@ -7,7 +7,20 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import _as_numpy, _axes
+from .. import _validate
+from .style import _axes, _names, _text
+
+_MAX_IMAGES = 1024  # panels of one image grid
+
+
+def _scales(scales: object, shape: tuple[int, ...], name: str = "scales") -> list[int]:
+    """Check box sides for a grid of ``shape``: strictly increasing integers in [1, max(shape)]."""
+    sides = _validate.sizes(scales, name)
+    if sides[-1] > max(shape):
+        raise ValueError(f"{name} must be <= {max(shape)} (the largest side of the grid "
+                         f"{shape}), got {int(sides[-1])}")
+    return [int(s) for s in sides]
+
 
 __all__ = [
     "image_grid",
@@ -32,17 +45,18 @@ def image_grid(
     Parameters
     ----------
     images
-        ``uint8`` array ``(n, h, w, 3)`` or floats in [0, 1].
+        ``uint8`` array ``(n, h, w, 3)`` (or ``(n, h, w, 1)``), or floats in [0, 1]; finite,
+        at most 1024 images.
     labels
-        Integer label of each image.
+        Integer label of each image, in ``range(len(classes))``.
     classes
-        Class name for each label.
+        Class name (a string) for each label.
     ncols
-        Images per row.
+        Images per row, an integer ``>= 1``.
     scale
-        Inches per image.
+        Inches per image, a real number ``> 0``.
     title
-        Figure title.
+        Figure title (a string), or ``None``.
 
     Returns
     -------
@@ -53,13 +67,26 @@ def image_grid(
     --------
     >>> fig = image_grid(np.zeros((2, 4, 4, 3), np.uint8), [0, 1], ["a", "b"], ncols=2)
     """
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+    values = _validate.real_array(images, "images", ndim=4)
+    images = _validate.to_numpy(images)
+    if images.shape[-1] not in (1, 3):
         raise ValueError(f"images must have shape (n, h, w, 3), got {images.shape}")
-    if len(labels) != len(images):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    if ncols < 1:
-        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    _validate.budget(len(images), "images", _MAX_IMAGES, "images")
+    if images.dtype.kind == "f" and (values.min() < 0 or values.max() > 1):
+        raise ValueError(f"images of floats must lie in [0, 1], got [{values.min()}, "
+                         f"{values.max()}]")
+    if images.dtype.kind in "iu" and (values.min() < 0 or values.max() > 255):
+        raise ValueError(f"images of integers must lie in [0, 255], got [{values.min()}, "
+                         f"{values.max()}]")
+    classes = _names(classes, "classes")
+    labels = _validate.integer_array(labels, "labels", ndim=1)
+    _validate.same_length(images, labels, "images and labels")
+    if labels.min() < 0 or labels.max() >= len(classes):
+        raise ValueError(f"labels must lie in [0, {len(classes)}) (one class name each), got "
+                         f"[{labels.min()}, {labels.max()}]")
+    ncols = _validate.integer(ncols, "ncols", minimum=1)
+    scale = _validate.real(scale, "scale", minimum=0, open_min=True)
+    title = _text(title, "title", optional=True)
     n = len(images)
     nrows = max(1, -(-n // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, scale * nrows + 0.2),
@@ -92,8 +119,9 @@ def plot_weights(
     Parameters
     ----------
     w
-        A 2-D array or tensor (unfold a conv kernel first with
-        :func:`fractalnb.geometry.unfold_conv`).
+        A 2-D real array or tensor (unfold a conv kernel first with
+        :func:`fractalnb.geometry.unfold_conv`). NaN and infinite entries are refused, not
+        drawn as gaps: the colour limits are read from the entries.
     ax
         Axes to draw on; a new figure when ``None``.
     kind
@@ -117,6 +145,9 @@ def plot_weights(
 
     Raises
     ------
+    TypeError
+        If ``w`` is not an array, ``ax`` not an Axes, a label not a string or a flag not a
+        boolean.
     ValueError
         If ``w`` is not 2-D, is empty, has non-finite entries, or ``kind`` is unknown.
 
@@ -125,13 +156,14 @@ def plot_weights(
     >>> ax = plot_weights(np.random.default_rng(0).normal(size=(8, 12)), kind="abs")
     >>> ax = plot_weights(np.random.default_rng(0).standard_t(2, size=(8, 12)), robust=True)
     """
-    values = _as_numpy(w, "w").astype(np.float64)
-    if values.ndim != 2:
-        raise ValueError(f"w must be 2-D (unfold a conv kernel first), got shape {values.shape}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("w has NaN or infinite entries")
-    if kind not in ("signed", "abs"):
-        raise ValueError(f"kind must be 'signed' or 'abs', got {kind!r}")
+    values = _validate.real_array(w, "w", ndim=2, allow_bool=True)
+    kind = _validate.choice(kind, "kind", ("signed", "abs"))
+    title = _text(title, "title", optional=True)
+    xlabel = _text(xlabel, "xlabel")
+    ylabel = _text(ylabel, "ylabel")
+    colorbar = _validate.boolean(colorbar, "colorbar")
+    robust = _validate.boolean(robust, "robust")
+    label = _text(label, "label", optional=True)
     ax = _axes(ax)
     magnitudes = np.abs(values)
     limit = float(np.quantile(magnitudes, 0.995) if robust else magnitudes.max()) or 1.0
@@ -168,7 +200,7 @@ def finest_covering_scale(mask: object, scales: Sequence[int]) -> np.ndarray:
     mask
         Boolean array or tensor of rank 1 to 4: the set :math:`A`.
     scales
-        Box sides, strictly increasing integers ``>= 1``.
+        Box sides, strictly increasing integers from 1 to the largest side of the grid.
 
     Returns
     -------
@@ -177,6 +209,8 @@ def finest_covering_scale(mask: object, scales: Sequence[int]) -> np.ndarray:
 
     Raises
     ------
+    TypeError
+        If ``mask`` is not an array or tensor, or the scales are not integers.
     ValueError
         If ``mask`` is not boolean or the scales are not valid for its grid.
 
@@ -191,18 +225,29 @@ def finest_covering_scale(mask: object, scales: Sequence[int]) -> np.ndarray:
     """
     from ..geometry.transform import fractal_transform, upsample
 
-    values = _as_numpy(mask, "mask")
-    if values.dtype != bool:
-        raise ValueError(f"mask must be boolean, got dtype {values.dtype}")
-    sides = [int(s) for s in scales]
-    if not sides or any(s < 1 for s in sides) or any(b <= a for a, b in zip(sides, sides[1:])):
-        raise ValueError(f"scales must be strictly increasing integers >= 1, got {list(scales)}")
+    values = _validate.boolean_array(mask, "mask", min_ndim=1, max_ndim=4)
+    sides = _scales(scales, values.shape)
     result = np.zeros(values.shape, dtype=np.int64)
     for r in reversed(sides):  # coarse first, finer scales overwrite
         covered = upsample(fractal_transform(values, r, reduce="any"), r, values.shape,
                            reduce="any")
         result[covered] = r
     return result
+
+
+def _colormap(cmap: object, name: str = "cmap") -> object:
+    """Check a colour map: a registered name or a Colormap."""
+    from matplotlib import colormaps
+    from matplotlib.colors import Colormap
+
+    if isinstance(cmap, Colormap):
+        return cmap
+    if not isinstance(cmap, str):
+        raise TypeError(f"{name} must be a colour map name or a Colormap, got "
+                        f"{_validate.describe(cmap)}")
+    if cmap not in colormaps:
+        raise ValueError(f"{name} must name a matplotlib colour map, got {cmap!r}")
+    return cmap
 
 
 def _scale_colours(scales: Sequence[int], cmap: str) -> list:
@@ -238,7 +283,8 @@ def plot_segmentation(
     ax
         Axes to draw on; a new figure when ``None``.
     cmap
-        Colour map for the scales (finest dark, coarsest light).
+        Colour map for the scales (finest dark, coarsest light): a registered name or a
+        :class:`matplotlib.colors.Colormap`.
     title, xlabel, ylabel
         Labels.
     colorbar
@@ -250,8 +296,11 @@ def plot_segmentation(
 
     Raises
     ------
+    TypeError
+        If an argument has the wrong type (``ax`` not an Axes, a label not a string ...).
     ValueError
-        If ``mask`` is not a 2-D boolean array or the scales are invalid.
+        If ``mask`` is not a 2-D boolean array, the scales are invalid or ``cmap`` is not a
+        known colour map.
 
     Examples
     --------
@@ -260,11 +309,15 @@ def plot_segmentation(
     """
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
-    values = _as_numpy(mask, "mask")
-    if values.ndim != 2:
-        raise ValueError(f"mask must be 2-D, got shape {values.shape}")
-    levels = finest_covering_scale(values, scales)
-    sides = [int(s) for s in scales]
+    values = _validate.boolean_array(mask, "mask", ndim=2)
+    sides = _scales(scales, values.shape)
+    cmap = _colormap(cmap)
+    title = _text(title, "title", optional=True)
+    xlabel = _text(xlabel, "xlabel")
+    ylabel = _text(ylabel, "ylabel")
+    colorbar = _validate.boolean(colorbar, "colorbar")
+    ax = _axes(ax)
+    levels = finest_covering_scale(values, sides)
     colours = _scale_colours(sides, cmap)
     if sides[0] == 1:
         colours[0] = (0.0, 0.0, 0.0, 1.0)
@@ -274,7 +327,6 @@ def plot_segmentation(
     image = np.ma.masked_less(index, 0)
     listed = ListedColormap(colours).with_extremes(bad=(1.0, 1.0, 1.0, 0.0))
     norm = BoundaryNorm(np.arange(len(sides) + 1) - 0.5, len(sides))
-    ax = _axes(ax)
     ax.set_facecolor("white")
     shown = ax.imshow(image, cmap=listed, norm=norm, aspect="auto", interpolation="nearest")
     ax.set_xlabel(xlabel)
@@ -310,7 +362,7 @@ def plot_box_cover(
     mask
         Boolean 2-D array or tensor.
     r
-        Box side, an integer ``>= 1``.
+        Box side, an integer from 1 to the largest side of ``mask``.
     ax
         Axes to draw on; a new figure when ``None``.
     color
@@ -318,7 +370,8 @@ def plot_box_cover(
     title, xlabel, ylabel
         Labels.
     grid
-        Draw the box boundaries; by default when there are at most 64 boxes per axis.
+        Draw the box boundaries (a boolean); by default when there are at most 64 boxes per
+        axis.
 
     Returns
     -------
@@ -329,19 +382,25 @@ def plot_box_cover(
     >>> a = np.eye(16, dtype=bool)
     >>> ax = plot_box_cover(a, 4)
     """
-    from matplotlib.colors import to_rgba
+    from matplotlib.colors import is_color_like, to_rgba
 
     from ..geometry.transform import fractal_transform, upsample
 
-    values = _as_numpy(mask, "mask")
-    if values.ndim != 2 or values.dtype != bool:
-        raise ValueError(f"mask must be a 2-D boolean array, got {values.dtype} {values.shape}")
+    values = _validate.boolean_array(mask, "mask", ndim=2)
+    r = _validate.integer(r, "r", minimum=1, maximum=max(values.shape))
+    if not is_color_like(color):
+        raise ValueError(f"color must be a matplotlib colour, got {_validate.describe(color)}")
+    title = _text(title, "title", optional=True)
+    xlabel = _text(xlabel, "xlabel")
+    ylabel = _text(ylabel, "ylabel")
+    if grid is not None:
+        grid = _validate.boolean(grid, "grid")
+    ax = _axes(ax)
     covered = upsample(fractal_transform(values, r, reduce="any"), r, values.shape, reduce="any")
     rgba = np.ones(values.shape + (4,))
     rgba[covered] = to_rgba(color, alpha=1.0)
     rgba[covered, :3] = 0.55 * rgba[covered, :3] + 0.45  # a light tint of the colour
     rgba[values] = (0.0, 0.0, 0.0, 1.0)
-    ax = _axes(ax)
     ax.imshow(rgba, aspect="auto", interpolation="nearest")
     rows, cols = values.shape
     if grid is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from .style import _axes
+from .. import _validate
+from .style import _axes, _text
 
 __all__ = [
     "plot_loglog",
@@ -16,6 +17,41 @@ __all__ = [
     "plot_null_comparison",
     "plot_dsi",
 ]
+
+_FIT_FIELDS = ("scales", "counts", "fit_mask", "fit_range", "dimension", "intercept",
+               "local_slopes")
+_DSI_FIELDS = ("dilation", "scales", "counts", "ratios", "dimension", "dense_scales",
+               "dense_counts", "residuals", "phase", "periodic_fit")
+
+
+def _fits(fits: object) -> dict:
+    """Check one box-dimension result or a non-empty mapping label -> result; a dict."""
+    if not isinstance(fits, Mapping):
+        if not all(hasattr(fits, field) for field in _FIT_FIELDS):
+            raise TypeError("fits must be a BoxDimension or a non-empty mapping label -> "
+                            f"BoxDimension, got {_validate.describe(fits)}")
+        fits = {"": fits}
+    if not fits:
+        raise ValueError("fits must be a BoxDimension or a non-empty mapping label -> "
+                         "BoxDimension, got an empty mapping")
+    for label, fit in fits.items():
+        if not isinstance(label, str):
+            raise TypeError(f"fits must be labelled by strings, got {_validate.describe(label)}")
+        if not all(hasattr(fit, field) for field in _FIT_FIELDS):
+            raise TypeError(f"fits[{label!r}] is not a BoxDimension: got "
+                            f"{_validate.describe(fit)}")
+    return dict(fits)
+
+
+def _truth(truth: object, labels: Sequence[str]) -> dict:
+    """Check the true dimensions: None, a finite real, or a mapping label -> finite real."""
+    if truth is None:
+        return {}
+    if isinstance(truth, Mapping):  # labels fits lacks are ignored, their values checked
+        return {label: _validate.real(value, f"truth[{label!r}]")
+                for label, value in truth.items()}
+    value = _validate.real(truth, "truth")
+    return dict.fromkeys(labels, value)
 
 
 def plot_loglog(
@@ -33,39 +69,45 @@ def plot_loglog(
     Parameters
     ----------
     fits
-        One :class:`fractalnb.geometry.BoxDimension` or a mapping label → result.
+        One :class:`fractalnb.geometry.BoxDimension` or a non-empty mapping label (a string)
+        → result. Scales with :math:`N(r) = 0` are left out; a NaN dimension (a failed fit)
+        is drawn without its line.
     ax
         Axes to draw on; a new figure when ``None``.
     truth
-        Optional true dimension (a float, or a mapping label → float) added to the legend.
+        Optional true dimension (a finite float, or a mapping label → finite float; labels
+        ``fits`` lacks are ignored) added to the legend.
     show_fit
-        Draw the fitted lines.
+        Draw the fitted lines (a boolean).
 
     Returns
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    TypeError
+        If ``fits`` holds no box-dimension results, ``ax`` is not an Axes or ``truth`` is
+        not a number.
+    ValueError
+        If ``fits`` is empty or ``truth`` is not finite.
+
     Examples
     --------
-    >>> from fractalnb import box_dimension, fractals
+    >>> from fractalnb.geometry import box_dimension, fractals
     >>> ax = plot_loglog({"triangle": box_dimension(fractals.sierpinski_triangle(6).mask)})
     """
-    from collections.abc import Mapping
-
-    if hasattr(fits, "counts"):
-        fits = {"": fits}
-    if not isinstance(fits, Mapping) or not fits:
-        raise ValueError("fits must be a BoxDimension or a non-empty mapping label -> BoxDimension")
+    fits = _fits(fits)
+    truths = _truth(truth, list(fits))
+    show_fit = _validate.boolean(show_fit, "show_fit")
     ax = _axes(ax)
     colours = sns.color_palette("colorblind", len(fits))
     for colour, (label, fit) in zip(colours, fits.items()):
-        if not hasattr(fit, "counts"):
-            raise ValueError(f"fits[{label!r}] is not a BoxDimension")
         inv_r = 1.0 / np.asarray(fit.scales, dtype=np.float64)
         counts = np.asarray(fit.counts, dtype=np.float64)
         inside = fit.fit_mask & (counts > 0)
         outside = ~fit.fit_mask & (counts > 0)
-        true_d = truth.get(label) if isinstance(truth, Mapping) else truth
+        true_d = truths.get(label)
         text = f"{label}: " if label else ""
         text += f"D = {fit.dimension:.3f}"
         if true_d is not None:
@@ -98,11 +140,13 @@ def plot_local_slopes(
     Parameters
     ----------
     fits
-        One :class:`fractalnb.geometry.BoxDimension` or a mapping label → result.
+        One :class:`fractalnb.geometry.BoxDimension` or a non-empty mapping label (a string)
+        → result. NaN local slopes (at scales with :math:`N(r) = 0`) are drawn as gaps.
     ax
         Axes to draw on; a new figure when ``None``.
     truth
-        Optional true dimension (a float, or a mapping label → float).
+        Optional true dimension (a finite float, or a mapping label → finite float; labels
+        ``fits`` lacks are ignored).
 
     Returns
     -------
@@ -110,15 +154,11 @@ def plot_local_slopes(
 
     Examples
     --------
-    >>> from fractalnb import box_dimension, fractals
+    >>> from fractalnb.geometry import box_dimension, fractals
     >>> ax = plot_local_slopes(box_dimension(fractals.sierpinski_carpet(4).mask), truth=1.89)
     """
-    from collections.abc import Mapping
-
-    if hasattr(fits, "counts"):
-        fits = {"": fits}
-    if not isinstance(fits, Mapping) or not fits:
-        raise ValueError("fits must be a BoxDimension or a non-empty mapping label -> BoxDimension")
+    fits = _fits(fits)
+    truths = _truth(truth, list(fits))
     ax = _axes(ax)
     colours = sns.color_palette("colorblind", len(fits))
     for colour, (label, fit) in zip(colours, fits.items()):
@@ -127,7 +167,7 @@ def plot_local_slopes(
         ax.plot(middle, fit.local_slopes, "o-", color=colour, label=label or None)
         lo, hi = fit.fit_range
         ax.hlines(fit.dimension, lo, hi, colors=[colour], linestyles="--", lw=1)
-        true_d = truth.get(label) if isinstance(truth, Mapping) else truth
+        true_d = truths.get(label)
         if true_d is not None:
             ax.axhline(float(true_d), color=colour, ls=":", lw=1)
     ax.set_xscale("log")
@@ -136,6 +176,16 @@ def plot_local_slopes(
     if any(fits):
         ax.legend(fontsize="small")
     return ax
+
+
+def _marks(values: object, name: str, rules: Sequence[str]) -> dict:
+    """Check a mapping rule -> finite value, every rule one with null samples."""
+    if not isinstance(values, Mapping):
+        raise TypeError(f"{name} must be a mapping rule -> value, got {_validate.describe(values)}")
+    missing = [rule for rule in values if rule not in rules]
+    if missing:
+        raise ValueError(f"{name} names rules without null samples: {missing}")
+    return {rule: _validate.real(v, f"{name}[{rule!r}]") for rule, v in values.items()}
 
 
 def plot_null_comparison(
@@ -157,11 +207,11 @@ def plot_null_comparison(
     ----------
     null
         A table with columns ``rule``, ``model`` and ``value``, as returned by
-        :func:`fractalnb.geometry.null_dimensions`.
+        :func:`fractalnb.geometry.null_dimensions`; NaN samples (failed fits) are left out.
     observed
-        Mapping rule → observed value.
+        Non-empty mapping rule → observed value (finite), rules of ``null`` only.
     reference
-        Optional mapping rule → a second value to mark.
+        Optional mapping rule → a second value to mark (finite), rules of ``null`` only.
     ax
         Axes to draw on; a new figure when ``None``.
     value
@@ -175,8 +225,12 @@ def plot_null_comparison(
 
     Raises
     ------
+    TypeError
+        If ``null`` is not a DataFrame, ``observed`` or ``reference`` not a mapping, or a
+        label not a string.
     ValueError
-        If ``null`` lacks the columns, or ``observed`` names a rule not in ``null``.
+        If ``null`` lacks the columns or is empty, or ``observed`` or ``reference`` names a
+        rule not in ``null`` or holds a value that is not finite.
 
     Examples
     --------
@@ -185,18 +239,25 @@ def plot_null_comparison(
     ...                      "dimension": [1.0, 1.1, 1.5, 1.6]})
     >>> ax = plot_null_comparison(null, {"a": 0.9, "b": 1.55})
     """
-    from collections.abc import Mapping
-
     import pandas as pd
 
-    if not isinstance(null, pd.DataFrame) or not {"rule", "model", value} <= set(null.columns):
-        raise ValueError(f"null must be a DataFrame with columns 'rule', 'model', {value!r}")
-    if not isinstance(observed, Mapping) or not observed:
-        raise ValueError("observed must be a non-empty mapping rule -> value")
+    if not isinstance(null, pd.DataFrame):
+        raise TypeError(f"null must be a pandas DataFrame, got {_validate.describe(null)}")
+    value = _text(value, "value")
+    if not {"rule", "model"} <= set(null.columns):
+        raise ValueError(f"null must be a DataFrame with columns 'rule', 'model', {value!r}, "
+                         f"got {list(null.columns)}")
+    if value not in null.columns:
+        raise ValueError(f"value={value!r} is not a column of null ({list(null.columns)})")
+    if null.empty:
+        raise ValueError("null is empty: no null samples to draw")
     rules = list(dict.fromkeys(null["rule"]))
-    missing = [r for r in observed if r not in rules]
-    if missing:
-        raise ValueError(f"observed names rules without null samples: {missing}")
+    observed = _marks(observed, "observed", rules)
+    if not observed:
+        raise ValueError("observed must be a non-empty mapping rule -> value")
+    reference = None if reference is None else _marks(reference, "reference", rules)
+    observed_label = _text(observed_label, "observed_label")
+    reference_label = _text(reference_label, "reference_label")
     ax = _axes(ax)
     sns.stripplot(data=null, x="rule", y=value, hue="model", order=rules, dodge=True,
                   jitter=0.15, size=4, alpha=0.7, ax=ax)
@@ -205,9 +266,7 @@ def plot_null_comparison(
     ax.scatter(xs, [float(v) for v in observed.values()], marker="D", s=60, color="black",
                zorder=5, label=observed_label)
     if reference is not None:
-        if not isinstance(reference, Mapping):
-            raise ValueError("reference must be a mapping rule -> value")
-        known = [r for r in reference if r in position]
+        known = list(reference)
         ax.scatter([position[r] for r in known], [float(reference[r]) for r in known],
                    marker="s", s=60, facecolors="none", edgecolors="black", zorder=5,
                    label=reference_label)
@@ -231,9 +290,11 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
     Parameters
     ----------
     result
-        A :class:`fractalnb.geometry.DSIResult`.
+        A :class:`fractalnb.geometry.DSIResult`. NaN entries are drawn as gaps (a NaN
+        Fourier fit, when there are too few phases, is not drawn).
     axes
-        Three axes to draw on; a new figure when ``None``.
+        Three axes to draw on (a sequence or array of three Axes); a new figure when
+        ``None``.
 
     Returns
     -------
@@ -242,24 +303,29 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
 
     Raises
     ------
+    TypeError
+        If ``result`` is not a DSI result or ``axes`` holds something other than Axes.
     ValueError
-        If ``result`` is not a DSI result or ``axes`` does not hold three axes.
+        If ``axes`` does not hold three axes.
 
     Examples
     --------
-    >>> from fractalnb import fractals
+    >>> from fractalnb.geometry import fractals
     >>> from fractalnb.geometry import dsi_test
     >>> axes = plot_dsi(dsi_test(fractals.cantor_set(7).mask, dilation=3))
     """
-    needed = ("dilation", "scales", "counts", "ratios", "dimension", "dense_scales",
-              "dense_counts", "residuals", "phase", "periodic_fit")
-    if not all(hasattr(result, name) for name in needed):
-        raise ValueError("result must be a fractalnb.geometry.DSIResult")
+    if not all(hasattr(result, name) for name in _DSI_FIELDS):
+        raise TypeError(f"result must be a fractalnb.geometry.DSIResult, got "
+                        f"{_validate.describe(result)}")
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    if not isinstance(axes, (np.ndarray, Sequence)) or isinstance(axes, str):
+        raise TypeError(f"axes must be a sequence of three Axes, got {_validate.describe(axes)}")
     axes = np.asarray(axes, dtype=object).ravel()
     if axes.size != 3:
         raise ValueError(f"axes must hold three axes, got {axes.size}")
+    for ax in axes:
+        _axes(ax, "axes")
     lam = int(result.dilation)
     scales = np.asarray(result.scales, dtype=np.float64)
     counts = np.asarray(result.counts, dtype=np.float64)

@@ -9,13 +9,35 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from .. import _validate
 from ..training.analysis import weight_layers
+from .style import _axes, _names, _text
 
 __all__ = [
     "plot_history",
     "plot_dimension_by_depth",
     "plot_dimension_over_epochs",
 ]
+
+_DIMENSION_COLUMNS = ("name", "layer_depth", "dimension", "ci_low", "ci_high")
+
+
+def _table(table: object, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Check a DataFrame with the given columns."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {_validate.describe(table)}")
+    missing = sorted(set(columns) - set(table.columns))
+    if missing:
+        raise ValueError(f"{name} lacks the columns {missing}")
+    return table
+
+
+def _weight_rows(table: object) -> pd.DataFrame:
+    """Return the conv/linear weight rows of an analysis table (checked for the columns)."""
+    rows = weight_layers(_table(table, "table", ("kind", "role", *_DIMENSION_COLUMNS)))
+    if rows.empty:
+        raise ValueError("table has no conv/linear weight rows to plot")
+    return rows
 
 
 def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = None
@@ -25,9 +47,11 @@ def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = N
     Parameters
     ----------
     histories
-        Label → history returned by :func:`train_model` (or ``TrainedModel.history``).
+        Non-empty mapping label → history returned by :func:`train_model` (or
+        ``TrainedModel.history``). NaN entries (epoch 0 has no training loss) are drawn as
+        gaps.
     title
-        Figure title.
+        Figure title (a string), or ``None``.
 
     Returns
     -------
@@ -42,14 +66,17 @@ def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = N
     ...                   "test_acc": [0.1, 0.45]})
     >>> fig = plot_history({"net": h})
     """
-    if not isinstance(histories, Mapping) or not histories:
+    if not isinstance(histories, Mapping):
+        raise TypeError("histories must be a mapping label -> history DataFrame, got "
+                        f"{_validate.describe(histories)}")
+    if not histories:
         raise ValueError("histories must be a non-empty mapping label -> history DataFrame")
-    needed = {"epoch", "train_loss", "test_loss", "train_acc", "test_acc"}
+    needed = ("epoch", "train_loss", "test_loss", "train_acc", "test_acc")
+    for label, history in histories.items():
+        _table(history, f"histories[{label!r}]", needed)
+    title = _text(title, "title", optional=True)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10.0, 3.8))
     for k, (label, history) in enumerate(histories.items()):
-        missing = needed - set(getattr(history, "columns", ()))
-        if missing:
-            raise ValueError(f"histories[{label!r}] lacks the columns {sorted(missing)}")
         colour = f"C{k}"
         ax_loss.plot(history["epoch"], history["train_loss"], color=colour, label=f"{label} train")
         ax_loss.plot(history["epoch"], history["test_loss"], color=colour, ls="--",
@@ -82,7 +109,8 @@ def plot_dimension_by_depth(
     Parameters
     ----------
     table
-        A result of :func:`analyze` or :func:`compare` (only conv/linear weights are drawn).
+        A result of :func:`analyze` or :func:`compare` (only conv/linear weights are drawn;
+        rows with a NaN dimension are left out).
     hue
         Column separating several series (e.g. ``"model"`` or ``"state"``); one series
         when ``None``.
@@ -90,7 +118,7 @@ def plot_dimension_by_depth(
         Axes to draw on; a new figure when ``None``.
     band
         Optional table with columns ``layer_depth``, ``low``, ``high``: drawn as a grey
-        band (e.g. the spread of a null model).
+        band (e.g. the spread of a null model; NaN entries are gaps).
     title
         Axes title.
 
@@ -100,17 +128,20 @@ def plot_dimension_by_depth(
 
     Examples
     --------
+    >>> from torch import nn
+    >>> from fractalnb.training import analyze
     >>> ax = plot_dimension_by_depth(analyze(nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 8))))
     >>> ax.get_xlabel()
     'depth (conv/linear layer index)'
     """
-    rows = weight_layers(table)
-    if rows.empty:
-        raise ValueError("table has no conv/linear weight rows to plot")
+    rows = _weight_rows(table)
+    hue = _text(hue, "hue", optional=True)
     if hue is not None and hue not in rows.columns:
         raise ValueError(f"hue {hue!r} is not a column of table")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.8))
+    if band is not None:
+        _table(band, "band", ("layer_depth", "low", "high"))
+    title = _text(title, "title", optional=True)
+    ax = _axes(ax, figsize=(7.0, 3.8))
     if band is not None:
         ax.fill_between(band["layer_depth"], band["low"], band["high"], color="0.8",
                         label="null spread", zorder=0)
@@ -143,9 +174,10 @@ def plot_dimension_over_epochs(
     Parameters
     ----------
     table
-        A result of :func:`compare` over checkpoints, labelled by ``key``.
+        A result of :func:`compare` over checkpoints, labelled by ``key`` (NaN dimensions
+        are drawn as gaps).
     layers
-        Names of the tensors to draw; every conv/linear weight when ``None``.
+        Names of the tensors to draw (strings); every conv/linear weight when ``None``.
     key
         The epoch column.
     ax
@@ -159,18 +191,24 @@ def plot_dimension_over_epochs(
 
     Examples
     --------
+    >>> from torch import nn
+    >>> from fractalnb.training import compare
     >>> nets = {0: nn.Linear(64, 64), 1: nn.Linear(64, 64)}
     >>> ax = plot_dimension_over_epochs(compare(nets, key="epoch"))
     """
-    if key not in getattr(table, "columns", ()):
+    key = _text(key, "key")
+    if key not in _table(table, "table", ()).columns:
         raise ValueError(f"table has no column {key!r}: pass compare(..., key={key!r})")
-    rows = weight_layers(table)
-    names = list(dict.fromkeys(rows["name"])) if layers is None else list(layers)
+    rows = _weight_rows(table)
+    if layers is None:
+        names = list(dict.fromkeys(rows["name"]))
+    else:
+        names = _names(layers, "layers")
     unknown = sorted(set(names) - set(rows["name"]))
     if unknown:
         raise ValueError(f"layers {unknown} are not conv/linear weights of the table")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.8))
+    title = _text(title, "title", optional=True)
+    ax = _axes(ax, figsize=(7.0, 3.8))
     for name in names:
         one = rows[rows["name"] == name].sort_values(key)
         line = ax.plot(one[key], one["dimension"], marker="o", ms=3, label=name)[0]
