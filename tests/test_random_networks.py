@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from fractalnb import geometry
 from fractalnb import random_networks as rn
-from fractalnb.geometry import fit_dimension
 from fractalnb.random_networks import cap_grid, latlong_grid
 
 SETTINGS = settings(deadline=None, max_examples=30, derandomize=True)
@@ -267,27 +266,26 @@ def test_excursion_box_dimension_of_a_smooth_field_is_one():
     x, y, _ = np.moveaxis(grid.points, -1, 0)
     field = np.sin(7 * x) + np.cos(5 * y) + 3 * x * y
     scales = [1, 2, 4, 8, 16, 32, 64, 128]
-    counts = rn.excursion_box_counts(field[None], scales, level=0.2)[0]
-    fit = fit_dimension(scales, counts, fit_range=(4, 64))
-    assert fit.dimension == pytest.approx(1.0, abs=0.15)
+    df = rn.field_dimensions(field[None], scales=scales, level=0.2, fit_range=(4, 64))
+    assert df.dimension[0] == pytest.approx(1.0, abs=0.15)
 
 
 def test_excursion_box_dimension_of_a_fractional_brownian_level_set():
     # the level sets of a fractional Brownian surface with Hurst H have dimension 2 − H;
     # box counting in boundary mode sees it at the middle scales (finest ones biased low)
     scales = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-    dims = []
-    for seed in range(3):
-        surface = geometry.fractional_brownian_surface(1024, 0.5, seed=seed).values
-        counts = rn.excursion_box_counts(surface[None], scales, level=0.0)[0]
-        dims.append(fit_dimension(scales, counts, fit_range=(8, 128)).dimension)
-    assert np.mean(dims) == pytest.approx(1.5, abs=0.12)
+    surfaces = np.stack([geometry.fractional_brownian_surface(1024, 0.5, seed=seed).values
+                         for seed in range(3)])
+    df = rn.field_dimensions(surfaces, scales=scales, level=0.0, fit_range=(8, 128))
+    assert df.dimension.mean() == pytest.approx(1.5, abs=0.12)
 
 
 def test_excursion_box_counts_match_the_engine_on_a_carpet():
     carpet = geometry.sierpinski_carpet(4).mask
-    counts = rn.excursion_box_counts(carpet[None].astype(float), [3, 9, 27], level=0.5)[0]
-    assert counts.tolist() == [512, 64, 8]      # 8^{4−k}: dimension ln 8 / ln 3
+    df = rn.field_dimensions(carpet[None].astype(float), scales=[3, 9, 27], level=0.5,
+                             fit_range="all")
+    assert list(df.counts[0]) == [512, 64, 8]      # 8^{4−k}: dimension ln 8 / ln 3
+    assert df.dimension[0] == pytest.approx(math.log(8) / math.log(3))
 
 
 # --------------------------------------------------------------------------------------
@@ -295,38 +293,67 @@ def test_excursion_box_counts_match_the_engine_on_a_carpet():
 
 
 @pytest.mark.parametrize(("call", "match"), [
-    (lambda: rn.activation("softsign-ish"), "unknown activation"),
+    (lambda: rn.activation("softsign-ish"), "unknown activation spec 'softsign-ish'"),
     (lambda: rn.kappa(1.5, "relu"), "u must lie"),
-    (lambda: rn.kappa(np.nan, "relu"), "u must be finite"),
+    (lambda: rn.kappa(np.nan, "relu"), "u must be a finite real number"),
+    (lambda: rn.kappa(np.array([0.0, np.inf]), "relu"), "u has non-finite entries"),
     (lambda: rn.kappa(0.0, "tanh", method="closed_form"), "closed-form"),
-    (lambda: rn.kappa(0.0, "relu", method="exact"), "method"),
-    (lambda: rn.kappa(0.0, "tanh", order=2), "order"),
-    (lambda: rn.kappa_depth(0.0, "relu", 0), "depth"),
+    (lambda: rn.kappa(0.0, "relu", method="exact"), "method must be one of"),
+    (lambda: rn.kappa(0.0, "tanh", order=2), "order must be an integer in"),
+    (lambda: rn.kappa_depth(0.0, "relu", 0), "depth must be an integer in"),
+    (lambda: rn.kappa_depth(0.0, "relu", 10**6), "depth must be an integer in"),
     (lambda: rn.kappa_prime_one("relu", method="guess"), "method"),
-    (lambda: rn.kappa_prime_one("tanh", method="difference", step=0.9), "step"),
+    (lambda: rn.kappa_prime_one("tanh", method="difference", step=0.9), "step must be"),
     (lambda: rn.second_moment(lambda x: torch.zeros_like(x)), "finite and > 0"),
-    (lambda: rn.expected_boundary_length("relu", 2, level=math.inf), "level"),
-    (lambda: rn.sample_networks("relu", 2, 0), "width"),
-    (lambda: rn.sample_networks("relu", 2, 8, n_networks=2.5), "n_networks"),
-    (lambda: rn.sample_networks("relu", 2, 8, first=-1), "first"),
-    (lambda: rn.sample_networks("relu", 2, 8)(torch.ones(4, 2)), "points"),
+    (lambda: rn.expected_boundary_length("relu", 2, level=math.inf), "level must be a finite"),
+    (lambda: rn.sample_networks("relu", 2, 0), "width must be an integer >= 1"),
+    (lambda: rn.sample_networks("relu", 2, 8, first=-1), "first must be an integer >= 0"),
+    (lambda: rn.sample_networks("relu", 2, 8)(torch.ones(4, 2)), "points must have shape"),
     (lambda: rn.sample_networks("relu", 2, 8)(torch.ones(4, 3), depths=[3]), "depths"),
-    (lambda: rn.empirical_covariance("relu", 1, 8, 1, [0.0]), "n_networks"),
+    (lambda: rn.sample_networks("relu", 2, 8)(torch.ones(4, 3), depths=[1, 1]), "distinct"),
+    (lambda: rn.empirical_covariance("relu", 1, 8, 1, [0.0]), "n_networks must be"),
     (lambda: rn.empirical_covariance("relu", 1, 8, 4, [0.0], sampler="exact"), "sampler"),
-    (lambda: rn.mean_ci([1.0]), "values"),
-    (lambda: rn.regularity_index("relu", t=[1e-3, 1e-4]), "t must"),
-    (lambda: rn.sample_networks("relu", 1, 4)(torch.full((2, 3), math.nan)), "NaN"),
+    (lambda: rn.mean_ci([1.0]), "values must hold at least 2"),
+    (lambda: rn.regularity_index("relu", t=[1e-3, 1e-4]), "t must be strictly increasing"),
+    (lambda: rn.regularity_index("relu", t=[1e-3, 1.0]), r"t must hold values in \(0, 1\)"),
+    (lambda: rn.sample_networks("relu", 1, 4)(torch.full((2, 3), math.nan)),
+     r"points has non-finite entries \(6 NaN"),
 ])
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
-def test_bad_types_raise_type_error():
-    with pytest.raises(TypeError, match="activation"):
-        rn.activation(3)
-    with pytest.raises(TypeError, match="grid"):
-        rn.boundary_lengths("relu", 1, 8, 1, np.zeros((4, 4)))
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: rn.activation(3), "spec must be an activation"),
+    (lambda: rn.boundary_lengths("relu", 1, 8, 1, np.zeros((4, 4))), "grid must be a SphereGrid"),
+    (lambda: rn.sample_networks("relu", 2, 8, n_networks=2.5), "n_networks must be an integer"),
+    (lambda: rn.kappa_depth(0.0, "relu", 2.0), "depth must be an integer, got float"),
+    (lambda: rn.expected_boundary_length("relu", 2, level="0"), "level must be a real number"),
+    (lambda: rn.kappa("0.5", "relu"), "u must be a real number"),
+    (lambda: rn.sample_networks("relu", 2, 8, dtype=np.float32), "dtype must be a torch dtype"),
+])
+def test_bad_types_raise_type_error(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: rn.sample_networks("relu", 1, 1, n_networks=10**9),
+    lambda: rn.network_fields("relu", 1, 4, latlong_grid(5), n_networks=10**9),
+    lambda: rn.boundary_lengths("relu", 1, 4, 10**9, latlong_grid(5)),
+    lambda: rn.excursion_dimensions("relu", 1, 4, 10**9, cap_grid(16, 0.1)),
+    lambda: rn.empirical_covariance("relu", 1, 4, 10**9, [0.0]),
+    lambda: rn.sample_outputs("relu", 1, 4, np.eye(3), n_networks=10**9),
+])
+def test_a_billion_networks_are_refused_up_front(call):
+    with pytest.raises(ValueError, match=r"n_networks must be an integer in \[[12], 1000000\]"):
+        call()
+
+
+def test_weights_past_the_budget_are_refused_up_front():
+    with pytest.raises(ValueError, match="width, n_networks and input_dim asks for .* weights"):
+        rn.sample_networks("relu", 3, 10**5, n_networks=2)
 
 
 def test_activation_changing_shape_is_rejected():
@@ -388,11 +415,36 @@ def test_compare_with_theory_flags_agreement():
 
 
 def test_chapter_helpers_reject_bad_input():
-    with pytest.raises(ValueError, match="level"):
+    with pytest.raises(ValueError, match="level must be a real number or 'median'"):
         rn.field_dimensions(np.zeros((1, 8, 8)), level="mean")
-    with pytest.raises(ValueError, match="fields"):
+    with pytest.raises(ValueError, match="fields must have rank 3"):
         rn.field_dimensions(np.zeros((8, 8)))
     with pytest.raises(ValueError, match="planar chart"):
         rn.excursion_dimensions("relu", 1, 4, 1, latlong_grid(9))
-    with pytest.raises(TypeError, match="grid"):
+    with pytest.raises(TypeError, match="grid must be a SphereGrid"):
         rn.network_fields("relu", 1, 4, np.zeros((3, 3, 3)))
+    # a fit range holding too few scales would give every field NaN: refused up front
+    with pytest.raises(ValueError, match="fit_range"):
+        rn.field_dimensions(np.zeros((1, 16, 16)), scales=[1, 2, 4], fit_range=(8, 16))
+    with pytest.raises(ValueError, match="scales must be at most the grid side 16"):
+        rn.field_dimensions(np.zeros((1, 16, 16)), scales=[1, 2, 32], fit_range="all")
+    with pytest.raises(TypeError, match="df must be a pandas DataFrame"):
+        rn.compare_with_theory({"x": [1.0]}, "x", lambda name, depth: 1.0)
+
+
+def test_negative_stride_views_are_read_like_copies():
+    pts = np.eye(3)[::-1]
+    nets = rn.sample_networks("relu", 2, 8, 2)
+    torch.testing.assert_close(nets(pts), nets(pts.copy()), rtol=0, atol=0)
+    torch.testing.assert_close(rn.sample_outputs("relu", 1, 8, pts),
+                               rn.sample_outputs("relu", 1, 8, pts.copy()), rtol=0, atol=0)
+    u = np.linspace(-1.0, 1.0, 5)[::-1]
+    np.testing.assert_array_equal(rn.kappa(u, "relu"), rn.kappa(u.copy(), "relu"))
+    grid = latlong_grid(9)
+    z = grid.points[..., 2][::-1, ::-1]
+    assert rn.boundary_length(z, grid) == rn.boundary_length(z.copy(), grid)
+    fields = np.random.default_rng(0).standard_normal((2, 16, 16))[:, ::-1]
+    assert rn.field_dimensions(fields).equals(rn.field_dimensions(fields.copy()))
+    spectrum = np.array([0.5, 1.0, 1.0])[::-1]
+    np.testing.assert_array_equal(rn.sample_isotropic_field(spectrum, grid),
+                                  rn.sample_isotropic_field(spectrum.copy(), grid))

@@ -1,10 +1,9 @@
-"""Sphere grids, area weights, the boundary-length estimator and isotropic fields.
+"""Sphere grids, the boundary-length estimator and isotropic fields.
 
 Known answers: a great circle has length 2π; the latitude circle at colatitude θ (and any
-small circle of angular radius ρ) has length 2π sin θ (2π sin ρ); the sphere has area 4π,
-a lat–long rectangle 2 sin(h) · width; marching squares with linear interpolation
-converges at second order; an isotropic field with spectrum C_ℓ has variance
-Σ C_ℓ (2ℓ+1)/4π and gradient variance K'(1).
+small circle of angular radius ρ) has length 2π sin θ (2π sin ρ); marching squares with
+linear interpolation converges at second order; an isotropic field with spectrum C_ℓ has
+variance Σ C_ℓ (2ℓ+1)/4π and gradient variance K'(1).
 """
 
 import math
@@ -20,6 +19,16 @@ from fractalnb import random_networks as rn
 SETTINGS = settings(deadline=None, max_examples=25, derandomize=True)
 
 
+def _variance(c: np.ndarray) -> float:
+    ell = np.arange(c.size)
+    return float(np.sum(c * (2 * ell + 1)) / (4 * math.pi))
+
+
+def _gradient_variance(c: np.ndarray) -> float:
+    ell = np.arange(c.size)
+    return float(np.sum(c * (2 * ell + 1) * ell * (ell + 1) / 2) / (4 * math.pi))
+
+
 def _rotation(a: float, b: float) -> np.ndarray:
     ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
     rz = np.array([[ca, -sa, 0], [sa, ca, 0], [0, 0, 1]])
@@ -28,7 +37,7 @@ def _rotation(a: float, b: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------
-# grids and area
+# grids
 
 
 def test_latlong_grid_points_are_unit_vectors_with_poles():
@@ -36,37 +45,6 @@ def test_latlong_grid_points_are_unit_vectors_with_poles():
     assert g.shape == (19, 36)
     np.testing.assert_allclose(np.linalg.norm(g.points, axis=-1), 1.0, atol=1e-15)
     np.testing.assert_allclose(g.points[0], np.broadcast_to([0, 0, 1.0], (36, 3)))
-
-
-@pytest.mark.parametrize("n", [5, 33, 180])
-def test_latlong_area_weights_sum_to_four_pi(n):
-    assert rn.area_weights(rn.latlong_grid(n)).sum() == pytest.approx(4 * math.pi, abs=1e-12)
-
-
-def test_area_weights_integrate_z_squared():
-    g = rn.latlong_grid(361)
-    z = g.points[..., 2]
-    assert float((rn.area_weights(g) * z**2).sum()) == pytest.approx(4 * math.pi / 3, rel=1e-4)
-
-
-@pytest.mark.parametrize("n", [64, 256])
-def test_patch_area_weights_match_the_exact_area(n):
-    h = 0.4
-    g = rn.latlong_patch(n, h)
-    d = g.rows_coord[1] - g.rows_coord[0]
-    # each point owns a cell of side d: the rectangle grows by d/2 on each side
-    exact = 2 * math.sin(h + d / 2) * n * d
-    assert rn.area_weights(g).sum() == pytest.approx(exact, rel=1e-4)
-
-
-@pytest.mark.parametrize("projection", ["equidistant", "gnomonic"])
-def test_cap_area_converges_to_the_spherical_square(projection):
-    # the sum over a disc of radius ρ in the chart → the cap area 2π (1 − cos ρ)
-    rho = 0.3
-    g = rn.cap_grid(401, 0.4, center=(0.0, 1.0, 0.0), projection=projection)
-    inside = rn.geodesic_distance(g.points, np.array([0.0, 1.0, 0.0])) <= rho
-    area = float((rn.area_weights(g) * inside).sum())
-    assert area == pytest.approx(2 * math.pi * (1 - math.cos(rho)), rel=5e-3)
 
 
 @SETTINGS
@@ -170,9 +148,15 @@ def test_length_of_level_set_is_symmetric_under_negation(seed):
 
 def test_spectrum_of_kappa_has_unit_variance_and_gradient_variance_kappa_prime():
     c = rn.limiting_spectrum("tanh", 2, 96)
-    assert rn.spectrum_variance(c) == pytest.approx(1.0, abs=1e-6)
-    assert rn.spectrum_gradient_variance(c) == pytest.approx(
-        rn.kappa_prime_one("tanh") ** 2, rel=1e-4)
+    assert _variance(c) == pytest.approx(1.0, abs=1e-6)
+    assert _gradient_variance(c) == pytest.approx(rn.kappa_prime_one("tanh") ** 2, rel=1e-4)
+
+
+def test_spectrum_of_a_linear_covariance_is_a_single_dipole():
+    c = rn.angular_power_spectrum(lambda u: u, 8)          # K(u) = u: only ℓ = 1
+    np.testing.assert_allclose(c, np.eye(9)[1] * 4 * math.pi / 3, atol=1e-12)
+    assert _variance(c) == pytest.approx(1.0, abs=1e-12)
+    assert _gradient_variance(c) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_heaviside_spectrum_decays_like_a_power():
@@ -188,9 +172,9 @@ def test_sampled_isotropic_field_has_the_spectrum_variance():
     c = rn.limiting_spectrum("relu", 1, 32)
     g = rn.latlong_grid(33)
     f = rn.sample_isotropic_field(c, g, 64, seed=0)
-    w = rn.area_weights(g)
-    variance = float((f**2 * w).sum(axis=(1, 2)).mean() / (4 * math.pi))
-    assert variance == pytest.approx(rn.spectrum_variance(c), rel=0.1)
+    w = np.broadcast_to(np.sin(g.rows_coord)[:, None], g.shape)    # the area element sin θ
+    variance = float((f**2 * w).sum(axis=(1, 2)).mean() / (w.sum()))
+    assert variance == pytest.approx(_variance(c), rel=0.1)
     again = rn.sample_isotropic_field(c, g, 2, seed=0, first=1)
     np.testing.assert_allclose(again[0], f[1])
 
@@ -200,28 +184,40 @@ def test_sampled_isotropic_field_has_the_spectrum_variance():
 
 
 @pytest.mark.parametrize(("call", "match"), [
-    (lambda: rn.latlong_grid(2), "n_lat"),
-    (lambda: rn.latlong_grid(10, 3), "n_lon"),
-    (lambda: rn.latlong_grid(10.5), "n_lat"),
-    (lambda: rn.cap_grid(4, 0.1), "size"),
-    (lambda: rn.cap_grid(16, 1.0), "half_width"),
-    (lambda: rn.cap_grid(16, 0.1, projection="mercator"), "projection"),
-    (lambda: rn.cap_grid(16, 0.1, center=(0, 0, 0)), "center"),
+    (lambda: rn.latlong_grid(2), "n_lat must be an integer >= 3, got 2"),
+    (lambda: rn.latlong_grid(10, 3), "n_lon must be an integer >= 4, got 3"),
+    (lambda: rn.latlong_grid(10**6), "n_lat and n_lon asks for"),
+    (lambda: rn.cap_grid(4, 0.1), "size must be an integer >= 8"),
+    (lambda: rn.cap_grid(16, 1.0), "half_width must be a real number > 0"),
+    (lambda: rn.cap_grid(16, 0.1, projection="mercator"), "projection must be one of"),
+    (lambda: rn.cap_grid(16, 0.1, center=(0, 0, 0)), "center must be a non-zero 3-vector"),
+    (lambda: rn.cap_grid(16, 0.1, center=(1, 0)), "center must be a non-zero 3-vector"),
     (lambda: rn.latlong_patch(16, 0.0), "half_width"),
     (lambda: rn.boundary_length(np.zeros((3, 3)), rn.latlong_grid(5)), "do not match"),
-    (lambda: rn.boundary_length(np.full((5, 8), np.nan), rn.latlong_grid(5)), "NaN"),
+    (lambda: rn.boundary_length(np.full((5, 8), np.nan), rn.latlong_grid(5)), "40 NaN"),
     (lambda: rn.boundary_length(np.zeros((5, 8)), rn.latlong_grid(5), math.nan), "level"),
-    (lambda: rn.boundary_length(np.zeros((5, 8), bool), rn.latlong_grid(5)), "real"),
-    (lambda: rn.excursion_set(np.zeros(3), 0.0), "shape"),
-    (lambda: rn.angular_power_spectrum(lambda u: u, 0), "ell_max"),
-    (lambda: rn.spectrum_variance([1.0, -1.0]), "non-negative"),
+    (lambda: rn.boundary_length(np.zeros((5, 8), bool), rn.latlong_grid(5)), "real numbers"),
+    (lambda: rn.boundary_length(np.zeros(8), rn.latlong_grid(5)), "values must have rank"),
+    (lambda: rn.geodesic_distance(np.zeros((2, 3)), np.zeros((3, 3))), "broadcastable"),
+    (lambda: rn.angular_power_spectrum(lambda u: u, 0), "ell_max must be an integer >= 1"),
+    (lambda: rn.angular_power_spectrum(lambda u: u, 10**6), "ell_max, panels_per_degree"),
+    (lambda: rn.sample_isotropic_field([1.0, -1.0], rn.latlong_grid(5)), "non-negative"),
     (lambda: rn.sample_isotropic_field([1.0, 1.0], rn.cap_grid(8, 0.1)), "lat-long"),
+    (lambda: rn.sample_isotropic_field(np.ones(10**4), rn.latlong_grid(5), 100),
+     "spectrum and n_samples asks for"),
 ])
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
-def test_boundary_length_needs_a_grid():
-    with pytest.raises(TypeError, match="grid"):
-        rn.boundary_length(np.zeros((5, 8)), np.zeros((5, 8, 3)))
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: rn.boundary_length(np.zeros((5, 8)), np.zeros((5, 8, 3))), "grid must be a"),
+    (lambda: rn.latlong_grid(10.5), "n_lat must be an integer, got float"),
+    (lambda: rn.cap_grid(16, "0.1"), "half_width must be a real number"),
+    (lambda: rn.sample_isotropic_field([1.0, 1.0], np.zeros((5, 8, 3))), "grid must be a"),
+    (lambda: rn.angular_power_spectrum("u", 4), "covariance must be a callable"),
+])
+def test_bad_types_raise_type_error(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()

@@ -22,19 +22,9 @@ __all__ = [
 _DIMENSION_COLUMNS = ("name", "layer_depth", "dimension", "ci_low", "ci_high")
 
 
-def _table(table: object, name: str, columns: Sequence[str]) -> pd.DataFrame:
-    """Check a DataFrame with the given columns."""
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {_validate.describe(table)}")
-    missing = sorted(set(columns) - set(table.columns))
-    if missing:
-        raise ValueError(f"{name} lacks the columns {missing}")
-    return table
-
-
 def _weight_rows(table: object) -> pd.DataFrame:
     """Return the conv/linear weight rows of an analysis table (checked for the columns)."""
-    rows = weight_layers(_table(table, "table", ("kind", "role", *_DIMENSION_COLUMNS)))
+    rows = weight_layers(_validate.dataframe(table, "table", ("kind", "role", *_DIMENSION_COLUMNS)))
     if rows.empty:
         raise ValueError("table has no conv/linear weight rows to plot")
     return rows
@@ -73,7 +63,7 @@ def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = N
         raise ValueError("histories must be a non-empty mapping label -> history DataFrame")
     needed = ("epoch", "train_loss", "test_loss", "train_acc", "test_acc")
     for label, history in histories.items():
-        _table(history, f"histories[{label!r}]", needed)
+        _validate.dataframe(history, f"histories[{label!r}]", needed)
     title = _text(title, "title", optional=True)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10.0, 3.8))
     for k, (label, history) in enumerate(histories.items()):
@@ -139,7 +129,7 @@ def plot_dimension_by_depth(
     if hue is not None and hue not in rows.columns:
         raise ValueError(f"hue {hue!r} is not a column of table")
     if band is not None:
-        _table(band, "band", ("layer_depth", "low", "high"))
+        _validate.dataframe(band, "band", ("layer_depth", "low", "high"))
     title = _text(title, "title", optional=True)
     ax = _axes(ax, figsize=(7.0, 3.8))
     if band is not None:
@@ -197,7 +187,7 @@ def plot_dimension_over_epochs(
     >>> ax = plot_dimension_over_epochs(compare(nets, key="epoch"))
     """
     key = _text(key, "key")
-    if key not in _table(table, "table", ()).columns:
+    if key not in _validate.dataframe(table, "table", ()).columns:
         raise ValueError(f"table has no column {key!r}: pass compare(..., key={key!r})")
     rows = _weight_rows(table)
     if layers is None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _validate
+
 __all__ = [
     "Activation",
     "ACTIVATION_NAMES",
@@ -43,6 +45,21 @@ class Activation:
     kappa_closed_form: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
     kappa_prime_one_closed_form: float | None = None
     regularity_index_closed_form: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {_validate.describe(self.name)}")
+        for attribute in ("fn", "derivative", "kappa_closed_form"):
+            value = getattr(self, attribute)
+            if not callable(value) and not (value is None and attribute != "fn"):
+                kind = "callable" if attribute == "fn" else "callable or None"
+                raise TypeError(f"{attribute} must be {kind}, got {_validate.describe(value)}")
+        if self.kappa_prime_one_closed_form is not None:
+            _validate.real(self.kappa_prime_one_closed_form, "kappa_prime_one_closed_form",
+                           minimum=0, finite=False)
+        if self.regularity_index_closed_form is not None:
+            _validate.real(self.regularity_index_closed_form, "regularity_index_closed_form",
+                           minimum=0, open_min=True)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Apply σ."""
@@ -107,7 +124,7 @@ def activation(spec: str | Activation | Callable[[torch.Tensor], torch.Tensor]) 
     ValueError
         For an unknown name.
     TypeError
-        For anything that is neither a name nor callable.
+        For anything that is neither a string nor callable.
 
     Examples
     --------
@@ -121,13 +138,14 @@ def activation(spec: str | Activation | Callable[[torch.Tensor], torch.Tensor]) 
     if isinstance(spec, str):
         key = _ALIASES.get(spec.strip().lower(), spec.strip().lower())
         if key not in _NAMED:
-            raise ValueError(f"unknown activation {spec!r}; "
+            raise ValueError(f"unknown activation spec {spec!r}; "
                              f"known names: {', '.join(ACTIVATION_NAMES)}")
         return _NAMED[key]
     if callable(spec):
         name = getattr(spec, "__name__", "custom")
-        return Activation("custom" if name == "<lambda>" else name, spec)
-    raise TypeError(f"activation must be a name or a callable, got {type(spec).__name__}")
+        return Activation("custom" if name == "<lambda>" else str(name), spec)
+    raise TypeError("spec must be an activation (a name, an Activation or a callable), "
+                    f"got {_validate.describe(spec)}")
 
 
 def _apply(act: Activation, x: torch.Tensor) -> torch.Tensor:

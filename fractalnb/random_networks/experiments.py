@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .. import _validate
 from .._progress import progress_bar
 from .activations import Activation, activation
-from .kernels import _check_depth, kappa_depth
-from .sampling import _check_count, sample_networks
-from .theory import _check_level
+from .sampling import _family, sample_networks
+from .sphere import SphereGrid, boundary_length
 
 __all__ = [
     "mean_ci",
@@ -20,15 +21,24 @@ __all__ = [
     "network_fields",
     "excursion_dimensions",
     "field_dimensions",
-    "limiting_fields",
     "compare_with_theory",
-    "limiting_spectrum",
-    "excursion_box_counts",
 ]
 
 
 def mean_ci(values, confidence: float = 0.95) -> dict[str, float]:
     """Mean with a Student-t confidence interval (independent samples).
+
+    Parameters
+    ----------
+    values
+        At least 2 finite samples (1-D numpy, torch or a sequence).
+    confidence
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    dict
+        ``mean, stderr, ci_low, ci_high, n``.
 
     Examples
     --------
@@ -36,13 +46,12 @@ def mean_ci(values, confidence: float = 0.95) -> dict[str, float]:
     >>> r["mean"], round(r["ci_low"], 3), round(r["ci_high"], 3)
     (2.0, -0.484, 4.484)
     """
+    v = _validate.real_array(values, "values", ndim=1)
+    if v.size < 2:
+        raise ValueError(f"values must hold at least 2 samples, got {v.size}")
+    confidence = _validate.real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
     from scipy import stats
 
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 1 or v.size < 2 or not np.all(np.isfinite(v)):
-        raise ValueError("values must be a finite 1-D sequence of at least 2 samples")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
     m, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
     half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1)) * se
     return {"mean": m, "stderr": se, "ci_low": m - half, "ci_high": m + half, "n": int(v.size)}
@@ -55,6 +64,22 @@ def boundary_lengths(spec, depth: int, width: int, n_networks: int, grid, *,
 
     Each network is evaluated on ``grid`` (a :class:`fractalnb.random_networks.SphereGrid`) and the
     level curve measured by :func:`fractalnb.random_networks.boundary_length`.
+
+    Parameters
+    ----------
+    spec, depth, width, n_networks, seed
+        The networks (see :func:`~fractalnb.random_networks.sample_networks`; at most 10^6).
+    grid
+        A :class:`fractalnb.random_networks.SphereGrid`.
+    level
+        u (finite).
+    batch
+        Networks evaluated together (their weights and fields at most
+        :data:`fractalnb._validate.MAX_ELEMENTS` numbers).
+    device
+        Where to compute.
+    progress
+        Show a progress bar.
 
     Returns
     -------
@@ -70,36 +95,68 @@ def boundary_lengths(spec, depth: int, width: int, n_networks: int, grid, *,
     """
     import pandas as pd
 
-    from .sphere import SphereGrid, boundary_length
-
-    act = activation(spec)
-    depth = _check_depth(depth)
-    n_networks = _check_count("n_networks", n_networks)
-    batch = _check_count("batch", batch)
-    level = _check_level(level)
-    if not isinstance(grid, SphereGrid):
-        raise TypeError(f"grid must be a SphereGrid, got {type(grid).__name__}")
-    rows = []
-    batches = _field_batches(act, depth, width, n_networks, grid, seed=seed, batch=batch,
+    nets = _networks_on_grid(spec, depth, width, n_networks, grid, seed=seed, batch=batch,
                              device=device)
-    for start, fields in progress_bar(batches, total=-(-n_networks // batch), enabled=progress,
-                                      desc=f"{act.name}, width {width}"):
+    level = _validate.real(level, "level")
+    progress = _validate.boolean(progress, "progress")
+    rows = []
+    for start, fields in nets.batches(progress):
         lengths = boundary_length(fields, grid, level)
         for b in range(fields.shape[0]):
-            for layer in range(depth):
-                rows.append({"activation": act.name, "width": width, "network": start + b,
-                             "depth": layer + 1, "length": float(lengths[b, layer])})
+            for layer in range(nets.depth):
+                rows.append({"activation": nets.act.name, "width": nets.width,
+                             "network": start + b, "depth": layer + 1,
+                             "length": float(lengths[b, layer])})
     return pd.DataFrame(rows)
 
 
-def _field_batches(act: Activation, depth: int, width: int, n_networks: int, grid, *,
-                   seed: int, batch: int, device, first: int = 0):
-    """Yield ``(first network, fields (B, depth, rows, cols) numpy)`` batch by batch."""
-    pts = grid.flat_points(device=device)
-    for start in range(first, first + n_networks, batch):
-        count = min(batch, first + n_networks - start)
-        nets = sample_networks(act, depth, width, count, seed=seed, first=start, device=device)
-        yield start, nets(pts).reshape(count, depth, *grid.shape).cpu().numpy()
+@dataclass(frozen=True)
+class _Networks:
+    """The checked arguments of a family of networks evaluated on a sphere grid."""
+
+    act: Activation
+    depth: int
+    width: int
+    n_networks: int
+    grid: SphereGrid
+    seed: int
+    first: int
+    batch: int
+    device: torch.device | None
+
+    def batches(self, progress: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first network, fields (B, depth, rows, cols) numpy)`` batch by batch."""
+        yield from progress_bar(self._batches(), total=-(-self.n_networks // self.batch),
+                                enabled=progress, desc=f"{self.act.name}, width {self.width}")
+
+    def _batches(self) -> Iterator[tuple[int, np.ndarray]]:
+        pts = self.grid.flat_points(device=self.device)
+        end = self.first + self.n_networks
+        for start in range(self.first, end, self.batch):
+            count = min(self.batch, end - start)
+            nets = sample_networks(self.act, self.depth, self.width, count, seed=self.seed,
+                                   first=start, device=self.device)
+            yield start, nets(pts).reshape(count, self.depth, *self.grid.shape).cpu().numpy()
+
+
+def _networks_on_grid(spec: object, depth: object, width: object, n_networks: object,
+                      grid: object, *, seed: object, batch: object, device: object,
+                      first: object = 0) -> _Networks:
+    """Check the arguments of networks evaluated on ``grid`` in batches of ``batch``.
+
+    Refuses up front more than 10^6 networks, and batches whose weights or fields exceed
+    :data:`fractalnb._validate.MAX_ELEMENTS` numbers.
+    """
+    act = activation(spec)
+    batch = _validate.integer(batch, "batch", minimum=1)
+    depth, width, n_networks = _family(depth, width, n_networks, together=batch)
+    if not isinstance(grid, SphereGrid):
+        raise TypeError(f"grid must be a SphereGrid, got {_validate.describe(grid)}")
+    _validate.budget(min(batch, n_networks) * depth * grid.points.size // 3, "batch",
+                     _validate.MAX_ELEMENTS, "field values")
+    return _Networks(act, depth, width, n_networks, grid, _validate.seed(seed),
+                     _validate.integer(first, "first", minimum=0), batch,
+                     _validate.device(device))
 
 
 def network_fields(spec, depth: int, width: int, grid, n_networks: int = 1, *, seed: int = 0,
@@ -110,7 +167,8 @@ def network_fields(spec, depth: int, width: int, grid, n_networks: int = 1, *, s
     Parameters
     ----------
     spec, depth, width, n_networks, seed, first
-        As in :func:`sample_networks` (the same networks whatever ``batch``).
+        As in :func:`sample_networks` (the same networks whatever ``batch``). All the fields
+        together may not exceed :data:`fractalnb._validate.MAX_ELEMENTS` numbers.
     grid
         A :class:`fractalnb.random_networks.SphereGrid`.
     batch
@@ -129,19 +187,11 @@ def network_fields(spec, depth: int, width: int, grid, n_networks: int = 1, *, s
     >>> network_fields("relu", 3, 16, latlong_grid(9), 2).shape
     (2, 3, 9, 16)
     """
-    from .sphere import SphereGrid
-
-    act = activation(spec)
-    depth = _check_depth(depth)
-    n_networks = _check_count("n_networks", n_networks)
-    batch = _check_count("batch", batch)
-    if not isinstance(grid, SphereGrid):
-        raise TypeError(f"grid must be a SphereGrid, got {type(grid).__name__}")
-    if isinstance(first, bool) or int(first) != first or first < 0:
-        raise ValueError(f"first must be an integer >= 0, got {first!r}")
-    parts = [f for _, f in _field_batches(act, depth, width, n_networks, grid, seed=seed,
-                                          batch=batch, device=device, first=int(first))]
-    return np.concatenate(parts)
+    nets = _networks_on_grid(spec, depth, width, n_networks, grid, seed=seed, batch=batch,
+                             device=device, first=first)
+    _validate.budget(nets.n_networks * nets.depth * grid.points.size // 3, "n_networks",
+                     _validate.MAX_ELEMENTS, "field values")
+    return np.concatenate([f for _, f in nets.batches()])
 
 
 def excursion_dimensions(spec, depth: int, width: int, n_networks: int, grid, *,
@@ -163,7 +213,7 @@ def excursion_dimensions(spec, depth: int, width: int, n_networks: int, grid, *,
         A :class:`fractalnb.random_networks.SphereGrid` with a planar chart (``kind`` ``"cap"`` or
         ``"patch"``).
     scales
-        Box sides in pixels; default powers of 2 up to the grid side.
+        Box sides in pixels, strictly increasing; default powers of 2 up to the grid side.
     level
         u, or ``"median"``: each field's own median over the grid. Deep networks carry a
         large random offset common to all points of a cap (κ_L(u) does not tend to 0), so
@@ -172,7 +222,8 @@ def excursion_dimensions(spec, depth: int, width: int, n_networks: int, grid, *,
         theory).
     fit_range
         Passed to :func:`fractalnb.geometry.fit_dimension` (default: the engine's
-        :func:`fractalnb.geometry.default_fit_range`).
+        :func:`fractalnb.geometry.default_fit_range`); a range holding too few of the
+        scales is refused up front.
     progress
         Show a progress bar.
 
@@ -192,40 +243,49 @@ def excursion_dimensions(spec, depth: int, width: int, n_networks: int, grid, *,
     """
     import pandas as pd
 
-    from .sphere import SphereGrid
-
-    act = activation(spec)
-    depth = _check_depth(depth)
-    n_networks = _check_count("n_networks", n_networks)
-    batch = _check_count("batch", batch)
-    if not isinstance(grid, SphereGrid):
-        raise TypeError(f"grid must be a SphereGrid, got {type(grid).__name__}")
+    nets = _networks_on_grid(spec, depth, width, n_networks, grid, seed=seed, batch=batch,
+                             device=device)
     if grid.kind not in ("cap", "patch"):
         raise ValueError(f"grid must be a planar chart (cap_grid or latlong_patch), "
                          f"got kind {grid.kind!r}")
-    _check_level_spec(level)
+    _level_or_median(level)
+    _box_sides(scales, fit_range, grid.shape)
+    progress = _validate.boolean(progress, "progress")
+    depth = nets.depth
     frames = []
-    batches = _field_batches(act, depth, width, n_networks, grid, seed=seed, batch=batch,
-                             device=device)
-    for start, fields in progress_bar(batches, total=-(-n_networks // batch), enabled=progress,
-                                      desc=f"{act.name}, width {width}"):
+    for start, fields in nets.batches(progress):
         count = fields.shape[0]
         df = field_dimensions(fields.reshape(count * depth, *grid.shape), scales=scales,
                               level=level, fit_range=fit_range)
         df.insert(0, "depth", np.tile(np.arange(1, depth + 1), count))
         df.insert(0, "network", start + np.repeat(np.arange(count), depth))
-        df.insert(0, "width", width)
-        df.insert(0, "activation", act.name)
+        df.insert(0, "width", nets.width)
+        df.insert(0, "activation", nets.act.name)
         frames.append(df.drop(columns="field"))
     return pd.concat(frames, ignore_index=True)
 
 
-def _check_level_spec(level: float | str) -> float | str:
+def _level_or_median(level: object) -> float | str:
     if isinstance(level, str):
         if level != "median":
             raise ValueError(f"level must be a real number or 'median', got {level!r}")
         return level
-    return _check_level(level)
+    return _validate.real(level, "level")
+
+
+def _box_sides(scales: object, fit_range: object, shape: tuple[int, int]) -> np.ndarray:
+    """Return the box sides for fields of ``shape``, refusing up front a fit no field passes."""
+    from ..geometry.boxcount import dilation_scales
+    from ..geometry.fit import fit_dimension
+
+    chosen = dilation_scales(shape, 2) if scales is None else _validate.sizes(scales, "scales")
+    if chosen[-1] > max(shape):
+        raise ValueError(f"scales must be at most the grid side {max(shape)}, "
+                         f"got {chosen.tolist()}")
+    # the range must hold enough scales: fitted on counts any field could have
+    fit_dimension(chosen, np.ones(chosen.size, dtype=np.int64), fit_range=fit_range,
+                  shape=shape, mode="boundary")
+    return chosen
 
 
 def field_dimensions(fields, *, scales: Sequence[int] | None = None, level: float | str = 0.0,
@@ -239,9 +299,9 @@ def field_dimensions(fields, *, scales: Sequence[int] | None = None, level: floa
     Parameters
     ----------
     fields
-        ``(n, rows, cols)`` values on a planar chart (numpy or torch).
+        ``(n, rows, cols)`` values on a planar chart (numpy, torch or nested sequences).
     scales
-        Box sides in pixels; default powers of 2 up to the grid side.
+        Box sides in pixels, strictly increasing; default powers of 2 up to the grid side.
     level
         u, or ``"median"`` (each field's own median).
     fit_range
@@ -262,16 +322,13 @@ def field_dimensions(fields, *, scales: Sequence[int] | None = None, level: floa
     """
     import pandas as pd
 
-    from ..geometry.boxcount import box_counts, dilation_scales
+    from ..geometry.boxcount import box_counts
     from ..geometry.fit import fit_dimension
-    from .sphere import _values_array
 
-    level = _check_level_spec(level)
-    values = _values_array(fields)
-    if values.ndim != 3:
-        raise ValueError(f"fields must have shape (n, rows, cols), got {values.shape}")
+    level = _level_or_median(level)
+    values = _validate.real_array(fields, "fields", ndim=3)
     shape = values.shape[1:]
-    chosen = dilation_scales(shape, 2) if scales is None else np.asarray(scales)
+    chosen = _box_sides(scales, fit_range, shape)
     rows = []
     for k, f in enumerate(values):
         u = float(np.median(f)) if level == "median" else level
@@ -290,46 +347,6 @@ def field_dimensions(fields, *, scales: Sequence[int] | None = None, level: floa
     return pd.DataFrame(rows)
 
 
-def limiting_fields(spec, depth: int, grid, ell_max: int, n_fields: int = 1, *,
-                    seed: int = 0, first: int = 0) -> np.ndarray:
-    """Draw samples of the infinite-width limit f_L: the Gaussian field with covariance κ_L.
-
-    The angular power spectrum of κ_L (:func:`limiting_spectrum`) truncated at ``ell_max``
-    and synthesised by spherical harmonics
-    (:func:`~fractalnb.random_networks.sample_isotropic_field`):
-    exact in law for the truncated spectrum, so the field is smooth below the angular scale
-    ≈ π/ℓmax — the harmonic analogue of a network's finite width.
-
-    Parameters
-    ----------
-    spec, depth
-        The activation and L.
-    grid
-        A lat–long grid (:func:`fractalnb.random_networks.latlong_grid` or
-        :func:`fractalnb.random_networks.latlong_patch`).
-    ell_max
-        Highest multipole.
-    n_fields, seed, first
-        How many fields, and their seeded stream (field k from ``(seed, first + k)``).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n_fields, rows, cols)``.
-
-    Examples
-    --------
-    >>> from fractalnb.random_networks import latlong_grid
-    >>> limiting_fields("heaviside", 2, latlong_grid(17), 16, 3).shape
-    (3, 17, 32)
-    """
-    from .spectrum import sample_isotropic_field
-
-    spectrum = limiting_spectrum(spec, depth, ell_max)
-    return sample_isotropic_field(spectrum, grid, _check_count("n_fields", n_fields), seed=seed,
-                                  first=first)
-
-
 def compare_with_theory(df, column: str, theory: Callable[[str, int], float], *,
                         confidence: float = 0.95):
     """Monte Carlo mean ± CI of ``column`` per (activation, depth), against a theory value.
@@ -337,15 +354,15 @@ def compare_with_theory(df, column: str, theory: Callable[[str, int], float], *,
     Parameters
     ----------
     df
-        Rows with ``activation``, ``depth`` and ``column`` (e.g. from
+        A pandas DataFrame with columns ``activation``, ``depth`` and ``column`` (e.g. from
         :func:`boundary_lengths` or :func:`excursion_dimensions`). NaN values are counted
         in ``n_missing`` and left out of the mean.
     column
-        The measured quantity.
+        The name of the measured quantity's column.
     theory
         ``theory(activation, depth)``, e.g. ``lambda a, L: expected_boundary_length(a, L)``.
     confidence
-        Level of the Student-t interval.
+        Level of the Student-t interval, in (0, 1).
 
     Returns
     -------
@@ -357,6 +374,7 @@ def compare_with_theory(df, column: str, theory: Callable[[str, int], float], *,
     Examples
     --------
     >>> import pandas as pd
+    >>> from fractalnb.random_networks import expected_boundary_length
     >>> df = pd.DataFrame({"activation": ["relu"] * 4, "depth": [1] * 4,
     ...                    "length": [6.0, 6.5, 6.2, 6.4]})
     >>> out = compare_with_theory(df, "length", lambda a, L: expected_boundary_length(a, L))
@@ -365,6 +383,15 @@ def compare_with_theory(df, column: str, theory: Callable[[str, int], float], *,
     """
     import pandas as pd
 
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {_validate.describe(df)}")
+    if not isinstance(column, str):
+        raise TypeError(f"column must be a column name (a string), got "
+                        f"{_validate.describe(column)}")
+    if not callable(theory):
+        raise TypeError(f"theory must be a callable theory(activation, depth), got "
+                        f"{_validate.describe(theory)}")
+    confidence = _validate.real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
     missing = {"activation", "depth", column} - set(df.columns)
     if missing:
         raise ValueError(f"df lacks the columns {sorted(missing)}")
@@ -388,57 +415,3 @@ def compare_with_theory(df, column: str, theory: Callable[[str, int], float], *,
     columns = ["activation", "depth", "mean", "ci_low", "ci_high", "stderr", "n", "n_missing",
                "theory", "ratio", "within_ci"]
     return pd.DataFrame(rows)[columns]
-
-
-def limiting_spectrum(spec, depth: int, ell_max: int) -> np.ndarray:
-    """Angular power spectrum C_0 … C_ℓmax of the limiting field of depth L (covariance κ_L).
-
-    Examples
-    --------
-    >>> from fractalnb.random_networks import spectrum_variance
-    >>> round(spectrum_variance(limiting_spectrum("tanh", 2, 64)), 8)
-    1.0
-    """
-    from .spectrum import angular_power_spectrum
-
-    act = activation(spec)
-    depth = _check_depth(depth)
-    return angular_power_spectrum(lambda u: kappa_depth(u, act, depth), ell_max)
-
-
-def excursion_box_counts(fields, scales: Sequence[int], level: float = 0.0) -> np.ndarray:
-    """Boundary box counts N(r) of the excursion sets {f ≥ u} of a batch of fields.
-
-    The engine's :func:`fractalnb.geometry.box_counts` in ``"boundary"`` mode (boxes of
-    side r pixels holding points of the set and of its complement) on each field.
-
-    Parameters
-    ----------
-    fields
-        ``(n, rows, cols)`` values (numpy or torch).
-    scales
-        Box sides in pixels.
-    level
-        u.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n, len(scales))`` int64 counts.
-
-    Examples
-    --------
-    >>> f = np.zeros((1, 8, 8)); f[0, :, 4:] = 1.0
-    >>> excursion_box_counts(f, [2, 4], level=0.5).tolist()
-    [[0, 0]]
-    >>> excursion_box_counts(f, [2, 8], level=0.5).tolist()
-    [[0, 1]]
-    """
-    from ..geometry.boxcount import box_counts
-    from .sphere import excursion_set
-
-    level = _check_level(level)
-    masks = excursion_set(fields, level)
-    if masks.ndim != 3:
-        raise ValueError(f"fields must have shape (n, rows, cols), got {masks.shape}")
-    return np.stack([box_counts(m, list(scales), mode="boundary") for m in masks])

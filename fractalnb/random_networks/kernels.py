@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _validate
+from ._limits import MAX_DEPTH, MAX_ORDER
 from .activations import Activation, _apply, activation
 
 __all__ = [
@@ -27,19 +29,15 @@ __all__ = [
 ]
 
 
-def _check_t(t) -> np.ndarray:
-    tt = np.asarray(t, dtype=float)
-    if tt.ndim != 1 or tt.size < 2 or np.any(~np.isfinite(tt)) or np.any(tt <= 0) \
-            or np.any(tt >= 1) or np.any(np.diff(tt) <= 0):
-        raise ValueError("t must be an increasing 1-D sequence of at least 2 values in (0, 1)")
-    return tt
-
-
 _RADIUS = 12.0  # P(|Z| > 12) < 1e-32: the Gaussian tails beyond are below double precision
 
 
 def _gauss_legendre_panels(breaks: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Composite Gauss–Legendre nodes/weights on consecutive panels ``breaks[i]..breaks[i+1]``."""
+    """Composite Gauss–Legendre nodes/weights on consecutive panels ``breaks[i]..breaks[i+1]``.
+
+    The one quadrature rule of the subpackage (κ here, angular power spectra in
+    :mod:`~fractalnb.random_networks.spectrum`).
+    """
     x, w = np.polynomial.legendre.leggauss(order)
     a, b = breaks[:-1, None], breaks[1:, None]
     nodes = (a + b) / 2 + (b - a) / 2 * x[None, :]
@@ -51,10 +49,12 @@ def _panels(lo: float, hi: float, count: int) -> np.ndarray:
     return np.linspace(lo, hi, count + 1)
 
 
-def _check_order(order: int) -> int:
-    if int(order) != order or order < 4:
-        raise ValueError(f"order must be an integer >= 4, got {order!r}")
-    return int(order)
+def _gaussian_nodes(order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes z, weights and the N(0, 1) density at z on [−12, 12], panels breaking at 0."""
+    breaks = np.concatenate([_panels(-_RADIUS, 0.0, 24), _panels(0.0, _RADIUS, 24)[1:]])
+    z, w = _gauss_legendre_panels(breaks, order)
+    density = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    return z, w, density
 
 
 def second_moment(spec, *, order: int = 24) -> float:
@@ -69,7 +69,7 @@ def second_moment(spec, *, order: int = 24) -> float:
     spec
         The activation (see :func:`activation`).
     order
-        Nodes per panel (24 panels on each side of 0).
+        Nodes per panel (24 panels on each side of 0), 4 to 48.
 
     Returns
     -------
@@ -81,10 +81,8 @@ def second_moment(spec, *, order: int = 24) -> float:
     0.5
     """
     act = activation(spec)
-    order = _check_order(order)
-    breaks = np.concatenate([_panels(-_RADIUS, 0.0, 24), _panels(0.0, _RADIUS, 24)[1:]])
-    z, w = _gauss_legendre_panels(breaks, order)
-    density = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    order = _validate.integer(order, "order", minimum=4, maximum=MAX_ORDER)
+    z, w, density = _gaussian_nodes(order)
     values = _apply(act, torch.as_tensor(z, dtype=torch.float64)).double().numpy()
     moment = float(np.sum(w * density * values**2))
     if not math.isfinite(moment) or moment <= 0:
@@ -102,6 +100,7 @@ def gamma_w(spec, *, order: int = 24) -> float:
     (2.0, 2.0)
     """
     act = activation(spec)
+    order = _validate.integer(order, "order", minimum=4, maximum=MAX_ORDER)
     if act.name in ("heaviside", "relu"):
         return 2.0
     if act.name == "linear":
@@ -109,11 +108,13 @@ def gamma_w(spec, *, order: int = 24) -> float:
     return 1.0 / second_moment(act, order=order)
 
 
-def _as_u(u) -> tuple[np.ndarray, bool]:
-    scalar = np.ndim(u) == 0
-    arr = np.asarray(u.detach().cpu().numpy() if isinstance(u, torch.Tensor) else u, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("u must be finite (cosines of angles in [-1, 1])")
+def _cosines(u: object) -> tuple[np.ndarray, bool]:
+    """Return ``(u as a float64 array clipped to [−1, 1], whether u is a scalar)``, or raise."""
+    if isinstance(u, (np.ndarray, torch.Tensor, list, tuple, range)):
+        arr = _validate.real_array(u, "u")
+    else:
+        arr = np.asarray(_validate.real(u, "u"))
+    scalar = arr.ndim == 0
     if np.any(np.abs(arr) > 1 + 1e-12):
         raise ValueError(f"u must lie in [-1, 1] (cosines of angles), got values up to "
                          f"{float(np.max(np.abs(arr))):.6g}")
@@ -196,23 +197,17 @@ def kappa(u, spec, *, method: str = "auto", order: int = 24) -> np.ndarray | flo
     True
     """
     act = activation(spec)
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    uu, scalar = _as_u(u)
+    method = _validate.choice(method, "method", _METHODS)
+    order = _validate.integer(order, "order", minimum=4, maximum=MAX_ORDER)
+    uu, scalar = _cosines(u)
     if method == "closed_form" and act.kappa_closed_form is None:
         raise ValueError(f"activation {act.name!r} has no closed-form kappa; "
                          "use method='quadrature'")
     if method != "quadrature" and act.kappa_closed_form is not None:
         value = np.asarray(act.kappa_closed_form(uu), dtype=float)
     else:
-        value = gamma_w(act, order=order) * _pair_expectation(act, uu, _check_order(order))
+        value = gamma_w(act, order=order) * _pair_expectation(act, uu, order)
     return float(value) if scalar else value
-
-
-def _check_depth(depth: int) -> int:
-    if isinstance(depth, bool) or int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
-    return int(depth)
 
 
 def kappa_depth(u, spec, depth: int, *, method: str = "auto", order: int = 24):
@@ -223,9 +218,9 @@ def kappa_depth(u, spec, depth: int, *, method: str = "auto", order: int = 24):
     >>> round(float(kappa_depth(0.0, "heaviside", 2)), 6)   # κ(1/2) = 1 − 1/3
     0.666667
     """
-    depth = _check_depth(depth)
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
     act = activation(spec)
-    value, scalar = _as_u(u)
+    value, scalar = _cosines(u)
     for _ in range(depth):
         value = np.clip(np.asarray(kappa(value, act, method=method, order=order)), -1.0, 1.0)
     return float(value) if scalar else value
@@ -244,9 +239,10 @@ def kappa_sequence(u, spec, depth: int, *, method: str = "auto", order: int = 24
     >>> kappa_sequence([0.0], "heaviside", 2).round(6).tolist()
     [[0.5], [0.666667]]
     """
-    depth = _check_depth(depth)
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
     act = activation(spec)
-    value, _ = _as_u(u)
+    value, _ = _cosines(u)
+    _validate.budget(depth * value.size, "depth and u", _validate.MAX_ELEMENTS)
     out = np.empty((depth, *value.shape))
     for layer in range(depth):
         value = np.clip(np.asarray(kappa(value, act, method=method, order=order)), -1.0, 1.0)
@@ -270,6 +266,8 @@ def kappa_fixed_point(spec, *, method: str = "auto", order: int = 24) -> float:
     from scipy.optimize import brentq
 
     act = activation(spec)
+    method = _validate.choice(method, "method", _METHODS)
+    order = _validate.integer(order, "order", minimum=4, maximum=MAX_ORDER)
     grid = np.linspace(-1.0, 1.0 - 1e-9, 2001)
     gap = np.asarray(kappa(grid, act, method=method, order=order)) - grid
     change = np.flatnonzero(np.sign(gap[:-1]) * np.sign(gap[1:]) < 0)
@@ -311,7 +309,7 @@ def kappa_prime_one(spec, *, method: str = "auto", order: int = 24, step: float 
     order
         Quadrature nodes per panel.
     step
-        ``h`` of the difference method.
+        ``h`` of the difference method, in (0, 0.5).
 
     Returns
     -------
@@ -327,25 +325,21 @@ def kappa_prime_one(spec, *, method: str = "auto", order: int = 24, step: float 
     True
     """
     act = activation(spec)
-    if method not in _PRIME_METHODS:
-        raise ValueError(f"method must be one of {_PRIME_METHODS}, got {method!r}")
+    method = _validate.choice(method, "method", _PRIME_METHODS)
+    order = _validate.integer(order, "order", minimum=4, maximum=MAX_ORDER)
+    step = _validate.real(step, "step", 0, 0.5, open_min=True, open_max=True)
     if method in ("auto", "closed_form") and act.kappa_prime_one_closed_form is not None:
         return float(act.kappa_prime_one_closed_form)
     if method == "closed_form":
         raise ValueError(f"activation {act.name!r} has no closed-form kappa'(1); "
                          "use method='moments' or 'difference'")
     if method == "difference":
-        if not (0 < step < 0.5):
-            raise ValueError(f"step must lie in (0, 0.5), got {step!r}")
         k1, k2 = kappa([1 - step, 1 - step / 2], act, method="quadrature", order=order)
         d1, d2 = (1 - k1) / step, (1 - k2) / (step / 2)
         return float((4 * d2 - d1) / 3)
     if act.name == "heaviside":
         return math.inf
-    order = _check_order(order)
-    breaks = np.concatenate([_panels(-_RADIUS, 0.0, 24), _panels(0.0, _RADIUS, 24)[1:]])
-    z, w = _gauss_legendre_panels(breaks, order)
-    density = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    z, w, density = _gaussian_nodes(order)
     dz = _derivative_values(act, torch.as_tensor(z, dtype=torch.float64)).double().numpy()
     return float(np.sum(w * density * dz**2) / second_moment(act, order=order))
 
@@ -392,7 +386,7 @@ def regularity_index(spec, depth: int = 1, *, t: Sequence[float] | np.ndarray | 
     depth
         L ≥ 1.
     t
-        Increasing small positive values (default: 10^{-7} … 10^{-3}).
+        At least 2 strictly increasing values in (0, 1) (default: 10^{-7} … 10^{-3}).
     method
         How κ is computed (see :func:`kappa`).
 
@@ -408,8 +402,14 @@ def regularity_index(spec, depth: int = 1, *, t: Sequence[float] | np.ndarray | 
     1.5
     """
     act = activation(spec)
-    depth = _check_depth(depth)
-    tt = np.logspace(-7, -3, 9) if t is None else _check_t(t)
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    method = _validate.choice(method, "method", _METHODS)
+    if t is None:
+        tt = np.logspace(-7, -3, 9)
+    else:
+        tt = _validate.sizes(t, "t", integral=False, minimum=0, min_count=2)
+        if tt[0] <= 0 or tt[-1] >= 1:
+            raise ValueError(f"t must hold values in (0, 1), got {tt}")
     gap = 1.0 - np.asarray(kappa_depth(1.0 - tt, act, depth, method=method), dtype=float)
     slopes = np.diff(np.log(np.abs(gap))) / np.diff(np.log(tt))
     if slopes[0] < 0.95:

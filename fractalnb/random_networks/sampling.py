@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _validate
 from .._progress import progress_bar
+from ._limits import MAX_DEPTH, MAX_NETWORKS
 from .activations import Activation, _apply, activation
-from .kernels import _check_depth, gamma_w, kappa_depth
+from .kernels import gamma_w, kappa_depth
 
 __all__ = [
     "network_seed",
@@ -23,10 +25,27 @@ __all__ = [
 ]
 
 
-def _check_count(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+def _family(depth: object, width: object, n_networks: object, *, minimum: int = 1,
+            together: int | None = None, input_dim: int | None = None) -> tuple[int, int, int]:
+    """Check ``depth``, ``width`` and ``n_networks`` of a family; return them as ints.
+
+    Refuses up front a family of more than
+    :data:`~fractalnb.random_networks._limits.MAX_NETWORKS` networks and, when ``together``
+    networks have their weights drawn at once (inputs of ``input_dim`` coordinates, default
+    3), weights past :data:`fractalnb._validate.MAX_ELEMENTS`.
+    """
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    width = _validate.integer(width, "width", minimum=1)
+    n_networks = _validate.integer(n_networks, "n_networks", minimum=minimum,
+                                   maximum=MAX_NETWORKS)
+    if together is not None:
+        inputs = 3 if input_dim is None else input_dim
+        per_network = width * inputs + (depth - 1) * width * width + depth * width
+        names = ("depth, width and n_networks" if input_dim is None
+                 else "depth, width, n_networks and input_dim")
+        _validate.budget(min(together, n_networks) * per_network, names,
+                         _validate.MAX_ELEMENTS, "weights")
+    return depth, width, n_networks
 
 
 def network_seed(seed: int, index: int) -> int:
@@ -34,12 +53,21 @@ def network_seed(seed: int, index: int) -> int:
 
     Network ``k`` of a family is the same whatever the batch it is drawn in.
 
+    Parameters
+    ----------
+    seed
+        The family's seed (an integer ``>= 0``).
+    index
+        The network's index in the family (``>= 0``).
+
     Examples
     --------
     >>> network_seed(0, 1) == network_seed(0, 1) != network_seed(0, 2)
     True
     """
-    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0]
+    seed = _validate.seed(seed)
+    index = _validate.integer(index, "index", minimum=0)
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0]
                & 0x7FFF_FFFF_FFFF_FFFF)
 
 
@@ -86,29 +114,46 @@ class RandomNetworks:
         Parameters
         ----------
         points
-            ``(..., d+1)`` inputs (unit vectors for the theory to apply).
+            ``(..., d+1)`` inputs (unit vectors for the theory to apply), numpy or torch.
         depths
-            Which outputs to return (default 1 … L).
+            Which outputs to return: distinct depths in 1 … L (default all, in order).
         chunk
-            Points per forward pass (memory ≈ B · chunk · n floats).
+            Points per forward pass (memory ≈ B · chunk · n floats, at most
+            :data:`fractalnb._validate.MAX_ELEMENTS`).
 
         Returns
         -------
         torch.Tensor
             ``(B, len(depths), ...)`` on the networks' device.
+
+        Examples
+        --------
+        >>> nets = sample_networks("tanh", depth=2, width=8, n_networks=3)
+        >>> nets(torch.eye(3), depths=[2]).shape
+        torch.Size([3, 1, 3])
         """
-        depths = list(range(1, self.depth + 1)) if depths is None else [int(d) for d in depths]
-        if not depths or any(d < 1 or d > self.depth for d in depths):
-            raise ValueError(f"depths must lie in 1..{self.depth}, got {depths}")
-        x = torch.as_tensor(points, dtype=self.first.dtype, device=self.first.device)
-        if x.ndim < 1 or x.shape[-1] != self.first.shape[-1]:
+        if depths is None:
+            depths = list(range(1, self.depth + 1))
+        else:
+            chosen = _validate.integer_array(depths, "depths", ndim=1, minimum=1)
+            if chosen.max() > self.depth or np.unique(chosen).size != chosen.size:
+                raise ValueError(f"depths must be distinct depths in 1..{self.depth}, "
+                                 f"got {chosen.tolist()}")
+            depths = [int(d) for d in chosen]
+        chunk = _validate.integer(chunk, "chunk", minimum=1)
+        given, _ = _validate.as_tensor(points, "points", allow_bool=False, max_rank=8)
+        x = given.to(dtype=self.first.dtype, device=self.first.device)
+        if x.shape[-1] != self.first.shape[-1]:
             raise ValueError(f"points must have shape (..., {self.first.shape[-1]}), "
                              f"got {tuple(x.shape)}")
         if not torch.isfinite(x).all():
             raise ValueError("points contain NaN or infinite entries")
         lead = x.shape[:-1]
         flat = x.reshape(-1, x.shape[-1])
-        chunk = _check_count("chunk", chunk)
+        _validate.budget(self.n_networks * len(depths) * flat.shape[0], "points",
+                         _validate.MAX_ELEMENTS, "outputs")
+        _validate.budget(self.n_networks * min(chunk, flat.shape[0]) * self.width, "chunk",
+                         _validate.MAX_ELEMENTS, "activations")
         out = torch.empty((self.n_networks, len(depths), flat.shape[0]), dtype=x.dtype,
                           device=x.device)
         index = {d: k for k, d in enumerate(depths)}
@@ -139,19 +184,21 @@ def sample_networks(spec, depth: int, width: int, n_networks: int = 1, *, seed: 
     spec
         The activation (see :func:`activation`).
     depth
-        L ≥ 1, the number of activation layers.
+        L, the number of activation layers: 1 to 1000.
     width
         n ≥ 1, the width of every hidden layer.
     n_networks
-        B ≥ 1.
+        B, 1 to 10^6. The weights of the batch may not exceed
+        :data:`fractalnb._validate.MAX_ELEMENTS` (about 10^9) numbers: a larger request is
+        refused up front.
     seed, first
         Network ``k`` is drawn from :func:`network_seed` ``(seed, k)``, so a family is the
-        same whatever the batching.
+        same whatever the batching (both integers ``>= 0``).
     input_dim
         d + 1 (3 for S²).
     device, dtype
         Where and how the weights live (the generator runs on ``device``: CPU and CUDA
-        streams differ, each deterministic).
+        streams differ, each deterministic); ``dtype`` a floating-point torch dtype.
 
     Returns
     -------
@@ -164,13 +211,13 @@ def sample_networks(spec, depth: int, width: int, n_networks: int = 1, *, seed: 
     (3, 16, 2)
     """
     act = activation(spec)
-    depth = _check_depth(depth)
-    width = _check_count("width", width)
-    n_networks = _check_count("n_networks", n_networks)
-    input_dim = _check_count("input_dim", input_dim)
-    if isinstance(first, bool) or int(first) != first or first < 0:
-        raise ValueError(f"first must be an integer >= 0, got {first!r}")
-    device = torch.device("cpu") if device is None else torch.device(device)
+    input_dim = _validate.integer(input_dim, "input_dim", minimum=1)
+    depth, width, n_networks = _family(depth, width, n_networks, together=n_networks,
+                                       input_dim=input_dim)
+    seed = _validate.seed(seed)
+    first = _validate.integer(first, "first", minimum=0)
+    device = _validate.device(device) or torch.device("cpu")
+    dtype = _validate.float_dtype(dtype)
     gw = gamma_w(act)
     scale = math.sqrt(gw / width)
     seeds = tuple(network_seed(seed, first + k) for k in range(n_networks))
@@ -207,7 +254,10 @@ def sample_outputs(spec, depth: int, width: int, points, n_networks: int = 1, *,
     spec, depth, width, n_networks, seed, first
         As in :func:`sample_networks` (the random streams differ from it).
     points
-        ``(K, d+1)`` inputs.
+        ``(K, d+1)`` inputs (numpy, torch or nested sequences); the Gram matrices are
+        ``K × K`` and ``width · K`` at most :data:`fractalnb._validate.MAX_ELEMENTS`.
+    dtype
+        A floating-point torch dtype.
 
     Returns
     -------
@@ -221,12 +271,19 @@ def sample_outputs(spec, depth: int, width: int, points, n_networks: int = 1, *,
     torch.Size([4, 2, 3])
     """
     act = activation(spec)
-    depth = _check_depth(depth)
-    width = _check_count("width", width)
-    n_networks = _check_count("n_networks", n_networks)
-    x = torch.as_tensor(np.asarray(points), dtype=dtype)
-    if x.ndim != 2 or not torch.isfinite(x).all():
-        raise ValueError(f"points must be a finite (K, d+1) array, got shape {tuple(x.shape)}")
+    depth, width, n_networks = _family(depth, width, n_networks)
+    seed = _validate.seed(seed)
+    first = _validate.integer(first, "first", minimum=0)
+    dtype = _validate.float_dtype(dtype)
+    given = _validate.real_array(points, "points", ndim=2)
+    k_points = given.shape[0]
+    _validate.budget(k_points * k_points + width * (k_points + given.shape[1]),
+                     "width and points", _validate.MAX_ELEMENTS, "Gram and hidden entries")
+    _validate.budget(n_networks * depth * k_points, "n_networks and points",
+                     _validate.MAX_ELEMENTS, "outputs")
+    x = torch.as_tensor(np.ascontiguousarray(given), dtype=dtype)
+    if not torch.isfinite(x).all():
+        raise ValueError(f"points are not finite in {dtype}")
     gw = gamma_w(act)
     out = torch.empty((n_networks, depth, x.shape[0]), dtype=dtype)
     for k in range(n_networks):
@@ -249,9 +306,7 @@ def great_circle_points(angles) -> np.ndarray:
     >>> great_circle_points([0.0, np.pi / 2]).round(12).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
-    g = np.asarray(angles, dtype=float)
-    if g.ndim != 1 or not np.all(np.isfinite(g)):
-        raise ValueError("angles must be a finite 1-D sequence")
+    g = _validate.real_array(angles, "angles", ndim=1)
     return np.stack([np.sin(g), np.zeros_like(g), np.cos(g)], axis=1)
 
 
@@ -271,16 +326,16 @@ def empirical_covariance(spec, depth: int, width: int, n_networks: int, angles, 
     spec, depth, width
         The networks.
     n_networks
-        M, the Monte Carlo size (≥ 2).
+        M, the Monte Carlo size (2 to 10^6).
     angles
-        Angles γ in radians.
+        Angles γ in radians (1-D).
     seed
         Seed of the network family.
     sampler
         ``"gram"`` (:func:`sample_outputs`) or ``"weights"`` (:func:`sample_networks`:
         every weight drawn, O(n²) per layer).
     batch
-        Networks per batch for ``"weights"``.
+        Networks per batch for ``"weights"`` (≥ 1).
     progress
         Show a progress bar.
 
@@ -298,16 +353,17 @@ def empirical_covariance(spec, depth: int, width: int, n_networks: int, angles, 
     import pandas as pd
 
     act = activation(spec)
-    depth = _check_depth(depth)
-    n_networks = _check_count("n_networks", n_networks)
-    if n_networks < 2:
-        raise ValueError(f"n_networks must be >= 2 for a standard error, got {n_networks}")
-    gam = np.asarray(angles, dtype=float)
+    sampler = _validate.choice(sampler, "sampler", ("gram", "weights"))
+    batch = _validate.integer(batch, "batch", minimum=1)
+    # a standard error needs 2 networks
+    depth, width, n_networks = _family(depth, width, n_networks, minimum=2,
+                                       together=None if sampler == "gram" else batch)
+    seed = _validate.seed(seed)
+    progress = _validate.boolean(progress, "progress")
+    gam = _validate.real_array(angles, "angles", ndim=1)
     pts = great_circle_points(gam)
-    if sampler not in ("gram", "weights"):
-        raise ValueError(f"sampler must be 'gram' or 'weights', got {sampler!r}")
     products = []
-    step = n_networks if sampler == "gram" else _check_count("batch", batch)
+    step = n_networks if sampler == "gram" else batch
     bar = progress_bar(range(0, n_networks, step), enabled=progress, desc=f"{act.name} nets")
     for start in bar:
         count = min(step, n_networks - start)

@@ -1,34 +1,32 @@
-"""Isotropic random fields on the sphere: angular power spectra and sampling."""
+"""Isotropic random fields on the sphere: angular power spectra and sampling.
+
+Also the infinite-width limit of a random network: the isotropic Gaussian field with
+covariance κ_L, its spectrum and samples.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from .. import _validate
+from ._limits import MAX_DEPTH, MAX_NETWORKS, MAX_ORDER, MAX_TERMS
+from .activations import activation
+from .kernels import _gauss_legendre_panels, kappa_depth
 from .sphere import SphereGrid
 
 __all__ = [
     "angular_power_spectrum",
-    "spectrum_variance",
-    "spectrum_gradient_variance",
     "sample_isotropic_field",
+    "limiting_spectrum",
+    "limiting_fields",
 ]
 
 
-def _legendre_table(x: np.ndarray, ell_max: int) -> np.ndarray:
-    """P_ℓ(x) for ℓ = 0 … ell_max (rows), by the three-term recurrence."""
-    table = np.empty((ell_max + 1, x.size))
-    table[0] = 1.0
-    if ell_max >= 1:
-        table[1] = x
-    for ell in range(2, ell_max + 1):
-        table[ell] = ((2 * ell - 1) * x * table[ell - 1] - (ell - 1) * table[ell - 2]) / ell
-    return table
-
-
-def angular_power_spectrum(covariance, ell_max: int, *, panels_per_degree: int = 2,
-                           order: int = 12) -> np.ndarray:
+def angular_power_spectrum(covariance: Callable[[np.ndarray], np.ndarray], ell_max: int, *,
+                           panels_per_degree: int = 2, order: int = 12) -> np.ndarray:
     r"""Compute the angular power spectrum C_0 … C_ℓmax of an isotropic covariance K(cos γ).
 
     With K(cos γ) = Σ_ℓ C_ℓ (2ℓ+1)/(4π) P_ℓ(cos γ),
@@ -49,6 +47,11 @@ def angular_power_spectrum(covariance, ell_max: int, *, panels_per_degree: int =
         ``lambda u: rn.kappa_depth(u, "heaviside", 2)``).
     ell_max
         Highest multipole (≥ 1).
+    panels_per_degree
+        Uniform panels per wavelength (≥ 1).
+    order
+        Gauss–Legendre nodes per panel (1 to 48). The nodes times the multipoles may not
+        exceed 10^10 (ℓ_max ≈ 20,000 at the defaults): a larger request is refused up front.
 
     Returns
     -------
@@ -61,10 +64,14 @@ def angular_power_spectrum(covariance, ell_max: int, *, panels_per_degree: int =
     >>> (np.round(c / (4 * np.pi / 3), 12) + 0.0).tolist()
     [0.0, 1.0, 0.0, 0.0, 0.0]
     """
-    if isinstance(ell_max, bool) or int(ell_max) != ell_max or ell_max < 1:
-        raise ValueError(f"ell_max must be an integer >= 1, got {ell_max!r}")
-    ell_max = int(ell_max)
+    if not callable(covariance):
+        raise TypeError(f"covariance must be a callable K(u), got {_validate.describe(covariance)}")
+    ell_max = _validate.integer(ell_max, "ell_max", minimum=1)
+    panels_per_degree = _validate.integer(panels_per_degree, "panels_per_degree", minimum=1)
+    order = _validate.integer(order, "order", minimum=1, maximum=MAX_ORDER)
     n_uniform = max(8, panels_per_degree * ell_max)
+    _validate.budget((n_uniform + 80) * order * (ell_max + 1),
+                     "ell_max, panels_per_degree and order", MAX_TERMS, "quadrature terms")
     width = np.pi / n_uniform
     inner = width * 2.0 ** -np.arange(40, 0, -1)        # geometric panels inside [0, width]
     breaks = np.concatenate([[0.0], inner, np.linspace(width, np.pi - width, n_uniform - 1),
@@ -87,18 +94,11 @@ def angular_power_spectrum(covariance, ell_max: int, *, panels_per_degree: int =
     return spectrum
 
 
-def _gauss_legendre_panels(breaks: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.legendre.leggauss(order)
-    a, b = breaks[:-1, None], breaks[1:, None]
-    return ((a + b) / 2 + (b - a) / 2 * x).ravel(), ((b - a) / 2 * w).ravel()
-
-
-def _check_spectrum(spectrum) -> np.ndarray:
-    c = np.asarray(spectrum, dtype=float)
-    if c.ndim != 1 or c.size < 2:
-        raise ValueError(f"spectrum must be 1-D with at least 2 multipoles, got shape {c.shape}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("spectrum contains NaN or infinite entries")
+def _spectrum(spectrum: object) -> np.ndarray:
+    """Return C_0 … C_ℓmax as float64, or raise: a covariance's spectrum is non-negative."""
+    c = _validate.real_array(spectrum, "spectrum", ndim=1)
+    if c.size < 2:
+        raise ValueError(f"spectrum must hold at least 2 multipoles, got {c.size}")
     scale = max(float(np.max(np.abs(c))), 1e-300)
     if np.any(c < -1e-9 * scale):
         worst = int(np.argmin(c))
@@ -107,34 +107,11 @@ def _check_spectrum(spectrum) -> np.ndarray:
     return np.clip(c, 0.0, None)   # rounding-level negatives (|C| < 1e-9 max C) only
 
 
-def spectrum_variance(spectrum) -> float:
-    """Σ_ℓ C_ℓ (2ℓ+1)/(4π): the pointwise variance of the field (K(1) if nothing is cut).
-
-    Examples
-    --------
-    >>> round(spectrum_variance(angular_power_spectrum(lambda u: u, 8)), 12)
-    1.0
-    """
-    c = _check_spectrum(spectrum)
-    ell = np.arange(c.size)
-    return float(np.sum(c * (2 * ell + 1)) / (4 * np.pi))
-
-
-def spectrum_gradient_variance(spectrum) -> float:
-    """λ₂ = Σ_ℓ C_ℓ (2ℓ+1)/(4π) · ℓ(ℓ+1)/2: the variance of each gradient component (= K'(1)).
-
-    Examples
-    --------
-    >>> round(spectrum_gradient_variance(angular_power_spectrum(lambda u: u, 8)), 12)
-    1.0
-    """
-    c = _check_spectrum(spectrum)
-    ell = np.arange(c.size)
-    return float(np.sum(c * (2 * ell + 1) * ell * (ell + 1) / 2) / (4 * np.pi))
+_BLOCK = 64  # multipoles per matrix product of sample_isotropic_field
 
 
 def sample_isotropic_field(spectrum, grid: SphereGrid, n_samples: int = 1, *, seed: int = 0,
-                           first: int = 0, block: int = 64) -> np.ndarray:
+                           first: int = 0, block: int = _BLOCK) -> np.ndarray:
     """Draw isotropic Gaussian fields with angular power spectrum C_ℓ on a lat–long grid.
 
     f = Σ_{ℓ ≤ ℓmax} Σ_m a_ℓm Y_ℓm with real spherical harmonics and independent
@@ -150,10 +127,10 @@ def sample_isotropic_field(spectrum, grid: SphereGrid, n_samples: int = 1, *, se
     grid
         A lat–long grid: :func:`latlong_grid` or :func:`latlong_patch`.
     n_samples
-        How many fields.
+        How many fields (1 to 10^6).
     seed, first
         Field ``k`` is drawn from the stream ``(seed, first + k)``: the same whatever the
-        batching.
+        batching (both integers ``>= 0``).
     block
         Multipoles per matrix product (memory ≈ block · ℓmax · rows · 8 bytes).
 
@@ -162,18 +139,23 @@ def sample_isotropic_field(spectrum, grid: SphereGrid, n_samples: int = 1, *, se
     numpy.ndarray
         ``(n_samples, rows, cols)``.
 
+    Raises
+    ------
+    ValueError
+        Also, up front, when the coefficients, the Legendre blocks or the fields would
+        exceed :data:`fractalnb._validate.MAX_ELEMENTS` numbers.
+
     Examples
     --------
+    >>> from fractalnb.random_networks import latlong_grid
     >>> c = angular_power_spectrum(lambda u: u, 2)
     >>> f = sample_isotropic_field(c, latlong_grid(9), 2, seed=1)
     >>> f.shape
     (2, 9, 16)
     """
-    c = _check_spectrum(spectrum)
-    if not isinstance(grid, SphereGrid) or grid.kind not in ("latlong", "patch"):
-        raise ValueError("grid must be a lat-long grid (latlong_grid or latlong_patch)")
-    if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+    c = _spectrum(spectrum)
+    n_samples, seed, first, block = _field_arguments(c.size - 1, grid, n_samples, seed, first,
+                                                     block, "n_samples", "spectrum")
     ell_max = c.size - 1
     theta, phi = grid.rows_coord, grid.cols_coord
     m = np.arange(ell_max + 1)
@@ -181,8 +163,8 @@ def sample_isotropic_field(spectrum, grid: SphereGrid, n_samples: int = 1, *, se
     coef_c = np.zeros((ell_max + 1, ell_max + 1, n_samples))
     coef_s = np.zeros_like(coef_c)
     lower = m[None, :] <= m[:, None]
-    for k in range(int(n_samples)):
-        rng = np.random.default_rng([int(seed), int(first) + k])
+    for k in range(n_samples):
+        rng = np.random.default_rng([seed, first + k])
         coef_c[..., k] = rng.standard_normal((ell_max + 1, ell_max + 1)) * lower
         coef_s[..., k] = rng.standard_normal((ell_max + 1, ell_max + 1)) * lower
     coef_s[:, 0, :] = 0.0
@@ -201,6 +183,100 @@ def sample_isotropic_field(spectrum, grid: SphereGrid, n_samples: int = 1, *, se
     fields = np.einsum("mrb,mc->brc", f_cos, cos_m, optimize=True) \
         + np.einsum("mrb,mc->brc", f_sin, sin_m, optimize=True)
     return fields
+
+
+def limiting_spectrum(spec, depth: int, ell_max: int) -> np.ndarray:
+    """Angular power spectrum C_0 … C_ℓmax of the limiting field of depth L (covariance κ_L).
+
+    The field's variance Σ_ℓ C_ℓ (2ℓ + 1)/(4π) is κ_L(1) = 1.
+
+    Parameters
+    ----------
+    spec, depth
+        The activation and L (1 to 1000).
+    ell_max
+        Highest multipole (see :func:`~fractalnb.random_networks.angular_power_spectrum`).
+
+    Examples
+    --------
+    >>> c = limiting_spectrum("tanh", 2, 64)
+    >>> round(float(np.sum(c * (2 * np.arange(65) + 1)) / (4 * np.pi)), 8)
+    1.0
+    """
+    act = activation(spec)
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    return angular_power_spectrum(lambda u: kappa_depth(u, act, depth), ell_max)
+
+
+def limiting_fields(spec, depth: int, grid, ell_max: int, n_fields: int = 1, *,
+                    seed: int = 0, first: int = 0) -> np.ndarray:
+    """Draw samples of the infinite-width limit f_L: the Gaussian field with covariance κ_L.
+
+    The angular power spectrum of κ_L (:func:`limiting_spectrum`) truncated at ``ell_max``
+    and synthesised by spherical harmonics
+    (:func:`sample_isotropic_field`):
+    exact in law for the truncated spectrum, so the field is smooth below the angular scale
+    ≈ π/ℓmax — the harmonic analogue of a network's finite width.
+
+    Parameters
+    ----------
+    spec, depth
+        The activation and L.
+    grid
+        A lat–long grid (:func:`fractalnb.random_networks.latlong_grid` or
+        :func:`fractalnb.random_networks.latlong_patch`).
+    ell_max
+        Highest multipole (≥ 1).
+    n_fields, seed, first
+        How many fields (1 to 10^6), and their seeded stream (field k from
+        ``(seed, first + k)``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_fields, rows, cols)``.
+
+    Examples
+    --------
+    >>> from fractalnb.random_networks import latlong_grid
+    >>> limiting_fields("heaviside", 2, latlong_grid(17), 16, 3).shape
+    (3, 17, 32)
+    """
+    act = activation(spec)
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    ell_max = _validate.integer(ell_max, "ell_max", minimum=1)
+    n_fields, seed, first, _ = _field_arguments(ell_max, grid, n_fields, seed, first, _BLOCK,
+                                                "n_fields", "ell_max")
+    spectrum = limiting_spectrum(act, depth, ell_max)
+    return sample_isotropic_field(spectrum, grid, n_fields, seed=seed, first=first)
+
+
+def _field_arguments(ell_max: int, grid: object, n_samples: object, seed: object,
+                     first: object, block: object, count_name: str,
+                     size_name: str) -> tuple[int, int, int, int]:
+    """Check the arguments of :func:`sample_isotropic_field`; ``ell_max`` is ``size_name``'s.
+
+    Refuses up front fields whose coefficients, Legendre blocks or values would exceed
+    :data:`fractalnb._validate.MAX_ELEMENTS`.
+    """
+    if not isinstance(grid, SphereGrid):
+        raise TypeError(f"grid must be a SphereGrid, got {_validate.describe(grid)}")
+    if grid.kind not in ("latlong", "patch"):
+        raise ValueError(f"grid must be a lat-long grid (latlong_grid or latlong_patch), "
+                         f"got kind {grid.kind!r}")
+    n_samples = _validate.integer(n_samples, count_name, minimum=1, maximum=MAX_NETWORKS)
+    seed = _validate.seed(seed)
+    first = _validate.integer(first, "first", minimum=0)
+    block = _validate.integer(block, "block", minimum=1)
+    rows, cols = grid.shape
+    limit = _validate.MAX_ELEMENTS
+    _validate.budget((ell_max + 1) ** 2 * n_samples, f"{size_name} and {count_name}", limit,
+                     "coefficients")
+    _validate.budget(block * (ell_max + 1) * rows, "block", limit,
+                     "Legendre values")
+    _validate.budget(n_samples * max(ell_max + 1, cols) * rows, count_name, limit,
+                     "field values")
+    return n_samples, seed, first, block
 
 
 def _normalised_legendre_blocks(theta: np.ndarray, ell_max: int, block: int):

@@ -36,13 +36,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _validate
+
 __all__ = [
     "SphereGrid",
     "latlong_grid",
     "cap_grid",
-    "area_weights",
     "geodesic_distance",
-    "excursion_set",
     "boundary_length",
     "latlong_patch",
 ]
@@ -91,7 +91,15 @@ class SphereGrid:
 
     def flat_points(self, device: torch.device | str | None = None,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """Return the points as a torch tensor ``(rows·cols, 3)``, ready to feed a network."""
+        """Return the points as a torch tensor ``(rows·cols, 3)``, ready to feed a network.
+
+        Examples
+        --------
+        >>> latlong_grid(5).flat_points(dtype=torch.float64).shape
+        torch.Size([40, 3])
+        """
+        device = _validate.device(device)
+        dtype = _validate.float_dtype(dtype)
         return torch.as_tensor(self.points.reshape(-1, 3), dtype=dtype, device=device)
 
 
@@ -109,19 +117,17 @@ def latlong_grid(n_lat: int, n_lon: int | None = None) -> SphereGrid:
     Raises
     ------
     ValueError
-        For a grid too coarse to carry a curve (``n_lat < 3`` or ``n_lon < 4``).
+        For a grid too coarse to carry a curve (``n_lat < 3`` or ``n_lon < 4``), or one of
+        more than :data:`fractalnb._validate.MAX_ELEMENTS` coordinates.
 
     Examples
     --------
     >>> latlong_grid(5).points.shape
     (5, 8, 3)
     """
-    n_lon = 2 * (n_lat - 1) if n_lon is None else n_lon
-    for name, value, low in (("n_lat", n_lat, 3), ("n_lon", n_lon, 4)):
-        if isinstance(value, bool) or int(value) != value:
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-        if value < low:
-            raise ValueError(f"grid too coarse: {name} must be >= {low}, got {value}")
+    n_lat = _validate.integer(n_lat, "n_lat", minimum=3)
+    n_lon = 2 * (n_lat - 1) if n_lon is None else _validate.integer(n_lon, "n_lon", minimum=4)
+    _validate.budget(n_lat * n_lon * 3, "n_lat and n_lon", _validate.MAX_ELEMENTS, "coordinates")
     theta = np.linspace(0.0, np.pi, int(n_lat))
     phi = np.arange(int(n_lon)) * (2 * np.pi / n_lon)
     st, ct = np.sin(theta)[:, None], np.cos(theta)[:, None]
@@ -133,10 +139,10 @@ def latlong_grid(n_lat: int, n_lon: int | None = None) -> SphereGrid:
     return SphereGrid(points, "latlong", True, theta, phi, float(spacing))
 
 
-def _orthonormal_frame(center) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    c = np.asarray(center, dtype=float)
-    if c.shape != (3,) or not np.all(np.isfinite(c)) or np.linalg.norm(c) == 0:
-        raise ValueError(f"center must be a non-zero finite 3-vector, got {center!r}")
+def _orthonormal_frame(center: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    c = _validate.real_array(center, "center", ndim=1)
+    if c.shape != (3,) or np.linalg.norm(c) == 0:
+        raise ValueError(f"center must be a non-zero 3-vector, got {c.tolist()}")
     c = c / np.linalg.norm(c)
     helper = np.array([0.0, 0.0, 1.0]) if abs(c[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     e1 = np.cross(helper, c)
@@ -172,15 +178,10 @@ def cap_grid(size: int, half_width: float, *, center=(1.0, 0.0, 0.0),
     >>> g.points.shape, round(g.distortion, 4)
     ((64, 64, 3), 1.0135)
     """
-    if isinstance(size, bool) or int(size) != size:
-        raise ValueError(f"size must be an integer, got {size!r}")
-    if size < 8:
-        raise ValueError(f"grid too coarse: size must be >= 8, got {size}")
-    if not (isinstance(half_width, (int, float)) and math.isfinite(half_width)
-            and 0 < half_width <= math.pi / 4):
-        raise ValueError(f"half_width must be an angle in (0, pi/4], got {half_width!r}")
-    if projection not in _PROJECTIONS:
-        raise ValueError(f"projection must be one of {_PROJECTIONS}, got {projection!r}")
+    size = _validate.integer(size, "size", minimum=8)
+    half_width = _validate.real(half_width, "half_width", 0, math.pi / 4, open_min=True)
+    projection = _validate.choice(projection, "projection", _PROJECTIONS)
+    _validate.budget(size * size * 3, "size", _validate.MAX_ELEMENTS, "coordinates")
     c, e1, e2 = _orthonormal_frame(center)
     if projection == "equidistant":
         coord = np.linspace(-half_width, half_width, int(size))
@@ -207,91 +208,37 @@ def cap_grid(size: int, half_width: float, *, center=(1.0, 0.0, 0.0),
                       float(distortion))
 
 
-def area_weights(grid: SphereGrid) -> np.ndarray:
-    """Area of the sphere attached to each grid point (a quadrature rule for ∫ f dA).
-
-    Lat–long grids: each point owns the band θ ± dθ/2 over its share of longitude (the
-    pole rows share the polar caps), so the weights sum to 4π exactly; caps: the chart's
-    area element (Jacobian) times the cell area.
-
-    Examples
-    --------
-    >>> bool(abs(area_weights(latlong_grid(181)).sum() - 4 * np.pi) < 1e-12)
-    True
-    """
-    if grid.kind == "latlong":
-        theta = grid.rows_coord
-        n_lon = len(grid.cols_coord)
-        half = (theta[1] - theta[0]) / 2
-        # each point owns the band θ ± dθ/2 over its 2π/n_lon of longitude; each pole row
-        # shares the polar cap of angular radius dθ/2 between its n_lon (coincident) points
-        w = 2 * np.sin(theta) * np.sin(half) * (2 * np.pi / n_lon)
-        w[0] = w[-1] = 2 * np.pi * (1 - np.cos(half)) / n_lon
-        return np.broadcast_to(w[:, None], grid.shape).copy()
-    if grid.kind == "patch":
-        # the lat–long area element sin θ dθ dφ (midpoint rule on the uniform patch)
-        d_theta = grid.rows_coord[1] - grid.rows_coord[0]
-        d_phi = grid.cols_coord[1] - grid.cols_coord[0]
-        w = np.sin(grid.rows_coord) * d_theta * d_phi
-        return np.broadcast_to(w[:, None], grid.shape).copy()
-    coord = grid.cols_coord
-    h = coord[1] - coord[0]
-    a, b = np.meshgrid(coord, coord, indexing="xy")
-    if grid.projection == "equidistant":
-        rho = np.hypot(a, b)
-        jac = np.where(rho > 0, np.sin(rho) / np.where(rho > 0, rho, 1.0), 1.0)
-    else:
-        jac = (1 + a * a + b * b) ** -1.5
-    return jac * h * h
-
-
 def geodesic_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Great-circle distance between unit vectors (last axis), stable at small angles.
+
+    Parameters
+    ----------
+    p, q
+        Arrays of vectors along the last axis (numpy, torch or sequences), of the same
+        length and broadcastable shapes.
 
     Examples
     --------
     >>> round(float(geodesic_distance(np.array([1., 0, 0]), np.array([0., 1, 0]))), 6)
     1.570796
     """
-    chord = np.linalg.norm(np.asarray(p) - np.asarray(q), axis=-1)
+    p = _validate.real_array(p, "p", min_ndim=1)
+    q = _validate.real_array(q, "q", min_ndim=1)
+    try:
+        shape = np.broadcast_shapes(p.shape, q.shape)
+    except ValueError:
+        raise ValueError(f"p and q must have broadcastable shapes, got {p.shape} and "
+                         f"{q.shape}") from None
+    if p.shape[-1] != q.shape[-1]:
+        raise ValueError(f"p and q must hold vectors of one length, got {p.shape[-1]} and "
+                         f"{q.shape[-1]}")
+    _validate.budget(math.prod(shape), "p and q", _validate.MAX_ELEMENTS)
+    return _arc(p, q)
+
+
+def _arc(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    chord = np.linalg.norm(p - q, axis=-1)
     return 2 * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
-
-
-def _values_array(values, grid: SphereGrid | None = None) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    arr = np.asarray(values)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"values must be real numbers, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise ValueError("values must be real, got a complex array")
-    arr = arr.astype(np.float64, copy=False)
-    if arr.ndim < 2:
-        raise ValueError(f"values must have shape (..., rows, cols), got {arr.shape}")
-    if grid is not None and arr.shape[-2:] != grid.shape:
-        raise ValueError(f"values of shape {arr.shape} do not match the grid {grid.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("values contain NaN or infinite entries")
-    return arr
-
-
-def _check_level(level) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)):
-        raise ValueError(f"level must be a finite real number, got {level!r}")
-    if not math.isfinite(float(level)):
-        raise ValueError(f"level must be finite, got {level!r}")
-    return float(level)
-
-
-def excursion_set(values, level: float = 0.0) -> np.ndarray:
-    """Return the excursion set {f ≥ u} as a boolean array (numpy).
-
-    Examples
-    --------
-    >>> excursion_set(np.array([[-1.0, 0.0], [0.5, 2.0]]), 0.5).tolist()
-    [[False, False], [True, True]]
-    """
-    return _values_array(values) >= _check_level(level)
 
 
 def _edge_points(va, vb, pa, pb, level):
@@ -342,9 +289,11 @@ def boundary_length(values, grid: SphereGrid, level: float = 0.0) -> np.ndarray 
     6.28
     """
     if not isinstance(grid, SphereGrid):
-        raise TypeError(f"grid must be a SphereGrid, got {type(grid).__name__}")
-    v = _values_array(values, grid)
-    level = _check_level(level)
+        raise TypeError(f"grid must be a SphereGrid, got {_validate.describe(grid)}")
+    v = _validate.real_array(values, "values", min_ndim=2)
+    if v.shape[-2:] != grid.shape:
+        raise ValueError(f"values of shape {v.shape} do not match the grid {grid.shape}")
+    level = _validate.real(level, "level")
     p = grid.points
     if grid.periodic:
         v = np.concatenate([v, v[..., :1]], axis=-1)
@@ -372,15 +321,15 @@ def _marching_squares_length(v: np.ndarray, p: np.ndarray, level: float) -> floa
             for j in range(i + 1, 4):
                 sel = two & masks[i] & masks[j]
                 if np.any(sel):
-                    total += float(geodesic_distance(pts[i][sel], pts[j][sel]).sum())
+                    total += float(_arc(pts[i][sel], pts[j][sel]).sum())
     four = count == 4
     if np.any(four):
         centre = (v[:-1, :-1] + v[:-1, 1:] + v[1:, :-1] + v[1:, 1:])[four] / 4
         corner_in = (v[:-1, :-1] >= level)[four]
         cut_01_10 = (centre >= level) == corner_in     # curves cut off corners (0,1), (1,0)
         t, r, b, l = (q[four] for q in pts)
-        a1 = geodesic_distance(t, r) + geodesic_distance(b, l)
-        a2 = geodesic_distance(t, l) + geodesic_distance(r, b)
+        a1 = _arc(t, r) + _arc(b, l)
+        a2 = _arc(t, l) + _arc(r, b)
         total += float(np.where(cut_01_10, a1, a2).sum())
     return total
 
@@ -399,15 +348,10 @@ def latlong_patch(size: int, half_width: float, *, cols: int | None = None) -> S
     >>> g.shape, round(g.distortion, 4)
     ((128, 128), 1.0468)
     """
-    cols = size if cols is None else cols
-    for name, value in (("size", size), ("cols", cols)):
-        if isinstance(value, bool) or int(value) != value:
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-        if value < 8:
-            raise ValueError(f"grid too coarse: {name} must be >= 8, got {value}")
-    if not (isinstance(half_width, (int, float)) and math.isfinite(half_width)
-            and 0 < half_width <= math.pi / 4):
-        raise ValueError(f"half_width must be an angle in (0, pi/4], got {half_width!r}")
+    size = _validate.integer(size, "size", minimum=8)
+    cols = size if cols is None else _validate.integer(cols, "cols", minimum=8)
+    half_width = _validate.real(half_width, "half_width", 0, math.pi / 4, open_min=True)
+    _validate.budget(size * cols * 3, "size and cols", _validate.MAX_ELEMENTS, "coordinates")
     theta = np.pi / 2 + np.linspace(-half_width, half_width, int(size))
     step = 2 * half_width / (size - 1)
     phi = (np.arange(int(cols)) - (cols - 1) / 2) * step

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from .. import _validate
+from ._limits import MAX_DEPTH, MAX_SPHERE_DIM
 from .activations import activation
-from .kernels import _check_depth, kappa_prime_one, regularity_index
+from .kernels import kappa_prime_one, regularity_index
 
 __all__ = [
     "expected_boundary_volume",
@@ -18,21 +18,6 @@ __all__ = [
     "fractal_dimension",
 ]
 
-
-
-
-def _check_level(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating, np.integer)):
-        raise ValueError(f"level must be a finite real number, got {level!r}")
-    if not math.isfinite(float(level)):
-        raise ValueError(f"level must be finite, got {level!r}")
-    return float(level)
-
-
-def _check_sphere_dim(sphere_dim: int) -> int:
-    if isinstance(sphere_dim, bool) or int(sphere_dim) != sphere_dim or sphere_dim < 1:
-        raise ValueError(f"sphere_dim must be an integer >= 1, got {sphere_dim!r}")
-    return int(sphere_dim)
 
 
 def expected_boundary_volume(spec, depth: int, level: float = 0.0, *, sphere_dim: int = 2) -> float:
@@ -48,20 +33,34 @@ def expected_boundary_volume(spec, depth: int, level: float = 0.0, *, sphere_dim
 
     with E‖N(0, λ I_d)‖ = √(2λ) Γ((d+1)/2) / Γ(d/2). On S² this is 2π e^{−u²/2} κ'(1)^{L/2}.
 
+    Parameters
+    ----------
+    spec
+        The activation (see :func:`~fractalnb.random_networks.activation`).
+    depth
+        L, 1 to 1000.
+    level
+        u (finite).
+    sphere_dim
+        d, 1 to 300.
+
     Returns
     -------
     float
-        ``math.inf`` when κ'(1) = ∞ (Heaviside).
+        ``math.inf`` when κ'(1)^L = ∞ (Heaviside, or past the largest double).
 
     Examples
     --------
     >>> round(expected_boundary_volume("relu", 3), 6) == round(2 * math.pi, 6)
     True
     """
-    depth = _check_depth(depth)
-    level = _check_level(level)
-    d = _check_sphere_dim(sphere_dim)
-    lam = kappa_prime_one(spec) ** depth
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    level = _validate.real(level, "level")
+    d = _validate.integer(sphere_dim, "sphere_dim", minimum=1, maximum=MAX_SPHERE_DIM)
+    try:
+        lam = kappa_prime_one(spec) ** depth
+    except OverflowError:       # κ'(1)^L beyond the largest double
+        lam = math.inf
     if math.isinf(lam):
         return math.inf
     area = 2 * math.pi ** ((d + 1) / 2) / math.gamma((d + 1) / 2)
@@ -99,8 +98,8 @@ def fractal_dimension(spec, depth: int, *, sphere_dim: int = 2) -> float:
     1.0
     """
     act = activation(spec)
-    depth = _check_depth(depth)
-    d = _check_sphere_dim(sphere_dim)
+    depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    d = _validate.integer(sphere_dim, "sphere_dim", minimum=1, maximum=MAX_SPHERE_DIM)
     beta = act.regularity_index_closed_form
     if beta is None:
         beta = regularity_index(act).beta

@@ -49,11 +49,11 @@ from torch import nn
 
 from .. import _validate
 from .._progress import progress_bar
+from .._validate import dataframe, mapping
 from ..geometry.boxcount import DEFAULT_DILATION, box_dimension
 from ..geometry.fit import DEFAULT_CONFIDENCE, BoxDimension
 from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy_rule
 from ..geometry.transform import unfold_conv
-from ._checks import frame, mapping
 
 __all__ = [
     "analyze",
@@ -348,7 +348,7 @@ def weight_layers(table: pd.DataFrame) -> pd.DataFrame:
     >>> weight_layers(analyze(nn.Linear(16, 16)))["name"].tolist()
     ['weight']
     """
-    frame(table, "table", ("kind", "role"))
+    dataframe(table, "table", ("kind", "role"))
     chosen = table["kind"].isin(("conv", "linear")) & (table["role"] == "weight")
     return table[chosen].reset_index(drop=True)
 
@@ -421,11 +421,11 @@ def architecture_summary(
     if checks is not None and set(checks) - set(names):
         raise ValueError(f"checks names unknown models {sorted(set(checks) - set(names))}")
     for name in names:
-        frame(trained[name], f"trained[{name!r}]", _SUMMARY_COLUMNS["trained"])
-        frame(init[name], f"init[{name!r}]", _SUMMARY_COLUMNS["init"])
-        frame(verdicts[name], f"verdicts[{name!r}]", _SUMMARY_COLUMNS["verdicts"])
+        dataframe(trained[name], f"trained[{name!r}]", _SUMMARY_COLUMNS["trained"])
+        dataframe(init[name], f"init[{name!r}]", _SUMMARY_COLUMNS["init"])
+        dataframe(verdicts[name], f"verdicts[{name!r}]", _SUMMARY_COLUMNS["verdicts"])
         if checks is not None and name in checks:
-            frame(checks[name], f"checks[{name!r}]", _SUMMARY_COLUMNS["checks"])
+            dataframe(checks[name], f"checks[{name!r}]", _SUMMARY_COLUMNS["checks"])
     columns: dict[str, dict[str, float]] = {}
     half_widths = []
     for name in names:

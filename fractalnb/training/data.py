@@ -37,8 +37,8 @@ import numpy as np
 import torch
 
 from .. import _validate
+from .._validate import path as _path
 from ..paths import data_dir, repo_root
-from ._checks import path as _path
 
 __all__ = [
     "SAMPLE_CONTENT_SHA256",

@@ -50,7 +50,7 @@ from torchvision.models import vgg as tv_vgg
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from .. import _validate
-from ._checks import mapping
+from .._validate import mapping
 
 __all__ = [
     "build_model",

@@ -31,8 +31,8 @@ from torch.utils.data import DataLoader
 
 from .. import _validate
 from .._progress import progress_bar
+from .._validate import path as _path
 from ..environment import default_device
-from ._checks import path as _path
 from ._checks import torch_seed
 from .config import ExtraLoss, Metric, TrainConfig
 from .data import _VARIANTS, variant_from_env

@@ -1,264 +1,38 @@
-"""One validation layer for the whole package: every public function checks its arguments here.
-
-Each check has one meaning everywhere, and every message names the argument and what it got:
-
-- a value of the **wrong type** raises :class:`TypeError`, a value of the right type that is
-  **out of range** raises :class:`ValueError`;
-- **integers** are Python ``int`` or NumPy integer scalars; ``bool`` is not an integer, and
-  neither is a float, even an integral one such as ``2.0`` (``TypeError``);
-- **reals** are ``int``, ``float`` or NumPy real scalars (not ``bool``, not complex, not
-  strings); NaN and infinities are refused unless a check says otherwise;
-- **seeds** are integers ``>= 0``; :func:`rng` also passes a :class:`numpy.random.Generator`
-  through;
-- **arrays** are NumPy arrays, torch tensors, or (where a function says so) nested sequences;
-  NaN, infinities, complex and object dtypes, empty arrays and ranks outside the stated range
-  are refused; negative-stride NumPy views (``x[::-1]``) are accepted;
-- **sizes past a budget** (:data:`MAX_ELEMENTS` array elements, or a function's own stated
-  limit) are refused up front, before any work.
-
-The functions are private to the package (the module name starts with an underscore); the
-book's API reference documents what each public function accepts.
-
-Examples
---------
->>> integer(3, "depth", minimum=1)
-3
->>> integer(2.0, "depth")
-Traceback (most recent call last):
-...
-TypeError: depth must be an integer, got float 2.0
->>> choice("mean", "reduce", ("sum", "mean"))
-'mean'
-"""
+"""Checks of arrays and tensors: dtype, rank, finiteness, sizes, and the tensor coercion."""
 
 from __future__ import annotations
 
-import math
-import numbers
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from .scalars import _is_tensor, budget, describe, integer
 
 __all__ = [
     "MAX_ELEMENTS",
     "MAX_RANK",
     "as_tensor",
     "back",
-    "boolean",
-    "budget",
-    "choice",
-    "describe",
-    "integer",
     "integer_array",
-    "real",
     "real_array",
-    "rng",
     "same_length",
-    "seed",
     "shape",
     "sizes",
     "to_numpy",
 ]
 
+
 MAX_ELEMENTS = 1 << 30
 """The largest array (in elements, about 10^9) a function accepts before refusing up front."""
+
 
 MAX_RANK = 4
 """The highest rank of a weight tensor the box-counting engine reads (conv kernels: rank 4)."""
 
+
 _WIDEN_TO_INT64 = (np.uint16, np.uint32)
-
-
-def describe(value: object) -> str:
-    """Return a short description of ``value`` for an error message (type and a short repr).
-
-    Examples
-    --------
-    >>> describe(2.5)
-    'float 2.5'
-    >>> describe(np.zeros((3, 4)))
-    'ndarray of shape (3, 4) and dtype float64'
-    """
-    if isinstance(value, np.ndarray) or _is_tensor(value):
-        return f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {value.dtype}"
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def _is_tensor(value: object) -> bool:
-    # torch is imported only where a tensor can exist, so that checks never import torch
-    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
-
-
-# --------------------------------------------------------------------------------------
-# scalars
-
-
-def integer(
-    value: object, name: str, minimum: int | None = None, maximum: int | None = None
-) -> int:
-    """Return ``value`` as an ``int``, or raise naming ``name``.
-
-    Parameters
-    ----------
-    value
-        A Python ``int`` or a NumPy integer scalar (``bool`` and floats are refused).
-    name
-        The argument's name, for the message.
-    minimum, maximum
-        Inclusive bounds, if any.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an integer.
-    ValueError
-        If it is outside ``[minimum, maximum]``.
-
-    Examples
-    --------
-    >>> integer(np.int64(4), "n", minimum=1)
-    4
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {describe(value)}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an integer {bound}, got {value}")
-    if maximum is not None and value > maximum:
-        bound = f"<= {maximum}" if minimum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an integer {bound}, got {value}")
-    return value
-
-
-def real(
-    value: object,
-    name: str,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    *,
-    open_min: bool = False,
-    open_max: bool = False,
-    finite: bool = True,
-) -> float:
-    """Return ``value`` as a ``float``, or raise naming ``name``.
-
-    Parameters
-    ----------
-    value
-        A real number: ``int``, ``float`` or a NumPy real scalar (not ``bool``).
-    name
-        The argument's name.
-    minimum, maximum
-        Bounds, inclusive unless ``open_min`` / ``open_max``.
-    finite
-        Refuse NaN and infinities (default).
-
-    Examples
-    --------
-    >>> real(0.5, "q", 0, 1, open_min=True, open_max=True)
-    0.5
-    >>> real(0, "q", 0, 1, open_min=True)
-    Traceback (most recent call last):
-    ...
-    ValueError: q must be a real number > 0 and <= 1, got 0.0
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {describe(value)}")
-    value = float(value)
-    if math.isnan(value) or (finite and math.isinf(value)):
-        raise ValueError(f"{name} must be a finite real number, got {value}")
-    low_bad = minimum is not None and (value <= minimum if open_min else value < minimum)
-    high_bad = maximum is not None and (value >= maximum if open_max else value > maximum)
-    if low_bad or high_bad:
-        parts = []
-        if minimum is not None:
-            parts.append(f"{'>' if open_min else '>='} {minimum}")
-        if maximum is not None:
-            parts.append(f"{'<' if open_max else '<='} {maximum}")
-        raise ValueError(f"{name} must be a real number {' and '.join(parts)}, got {value}")
-    return value
-
-
-def boolean(value: object, name: str) -> bool:
-    """Return ``value`` as a ``bool`` (Python or NumPy booleans only), or raise ``TypeError``.
-
-    Examples
-    --------
-    >>> boolean(np.True_, "flag")
-    True
-    """
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {describe(value)}")
-    return bool(value)
-
-
-def choice(value: object, name: str, choices: Collection[str]) -> str:
-    """Return ``value`` if it is one of the strings ``choices``, or raise naming ``name``.
-
-    Examples
-    --------
-    >>> choice("sum", "reduce", ("sum", "max"))
-    'sum'
-    >>> choice("avg", "reduce", ("sum", "max"))
-    Traceback (most recent call last):
-    ...
-    ValueError: reduce must be one of 'sum', 'max'; got 'avg'
-    """
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{name} must be one of {', '.join(map(repr, choices))}; got {describe(value)}"
-        )
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
-    return value
-
-
-def seed(value: object, name: str = "seed") -> int:
-    """Return a seed: an integer ``>= 0``.
-
-    Examples
-    --------
-    >>> seed(7)
-    7
-    """
-    return integer(value, name, minimum=0)
-
-
-def rng(value: object, name: str = "seed") -> np.random.Generator:
-    """Return a NumPy generator from a seed (integer ``>= 0``) or pass a generator through.
-
-    Examples
-    --------
-    >>> float(rng(0).random()) == float(np.random.default_rng(0).random())
-    True
-    """
-    if isinstance(value, np.random.Generator):
-        return value
-    return np.random.default_rng(seed(value, name))
-
-
-def budget(count: int, name: str, limit: int, what: str = "elements") -> None:
-    """Refuse up front work whose size ``count`` exceeds ``limit``.
-
-    Examples
-    --------
-    >>> budget(10**12, "n_networks", 10**7, "networks")
-    Traceback (most recent call last):
-    ...
-    ValueError: n_networks asks for 1000000000000 networks, more than the limit of 10000000
-    """
-    if count > limit:
-        raise ValueError(f"{name} asks for {count} {what}, more than the limit of {limit}")
-
-
-# --------------------------------------------------------------------------------------
-# arrays
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -526,75 +300,6 @@ def back(t: Any, was_numpy: bool) -> Any:
     return t.numpy() if was_numpy else t
 
 
-# --------------------------------------------------------------------------------------
-# torch objects (torch is imported only when one of these is called)
-
-__all__ += ["device", "module"]
-
-
-def module(value: object, name: str = "model") -> Any:
-    """Return ``value`` if it is a :class:`torch.nn.Module`, or raise ``TypeError``.
-
-    Examples
-    --------
-    >>> module(3, "model")
-    Traceback (most recent call last):
-    ...
-    TypeError: model must be a torch.nn.Module, got int 3
-    """
-    from torch import nn
-
-    if not isinstance(value, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {describe(value)}")
-    return value
-
-
-def device(value: object, name: str = "device") -> Any:
-    """Return a :class:`torch.device` from a device or its name; ``None`` passes through.
-
-    Refuses names torch does not know, the ``meta`` device (shapes only, nothing to compute
-    on) and CUDA devices this machine does not have.
-
-    Examples
-    --------
-    >>> device("cpu")
-    device(type='cpu')
-    >>> device("gpu0")
-    Traceback (most recent call last):
-    ...
-    ValueError: device must name a torch device ('cpu', 'cuda', 'cuda:1', ...), got 'gpu0'
-    """
-    if value is None:
-        return None
-    import torch
-
-    if isinstance(value, torch.device):
-        result = value
-    elif isinstance(value, str):
-        try:
-            result = torch.device(value)
-        except RuntimeError:
-            raise ValueError(f"{name} must name a torch device ('cpu', 'cuda', 'cuda:1', ...), "
-                             f"got {value!r}") from None
-    else:
-        raise TypeError(f"{name} must be a torch.device, a device name or None, "
-                        f"got {describe(value)}")
-    if result.type == "meta":
-        raise ValueError(f"{name} must be a real device (cpu, cuda, ...), not 'meta'")
-    if result.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0 or (result.index is not None and result.index >= count):
-            raise ValueError(f"{name} is {str(result)!r}, but this machine has {count} CUDA "
-                             "device(s)")
-    return result
-
-
-# --------------------------------------------------------------------------------------
-# boolean arrays (masks)
-
-__all__ += ["boolean_array"]
-
-
 def boolean_array(
     value: object,
     name: str,
@@ -647,12 +352,6 @@ def shape(
         span = f"1 to {max_rank}" if max_rank is not None else ">= 1"
         raise ValueError(f"{name} must have {span} axes, got {tuple(value)!r}")
     return tuple(integer(n, name, minimum=1) for n in value)
-
-
-# --------------------------------------------------------------------------------------
-# torch dtypes
-
-__all__ += ["float_dtype"]
 
 
 def float_dtype(value: object, name: str = "dtype") -> Any:
