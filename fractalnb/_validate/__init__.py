@@ -40,6 +40,8 @@ from .arrays import (
     MAX_RANK,
     as_tensor,
     back,
+    boolean_array,
+    float_dtype,
     integer_array,
     real_array,
     same_length,
@@ -47,8 +49,23 @@ from .arrays import (
     sizes,
     to_numpy,
 )
-from .objects import dataframe, mapping, path
-from .scalars import boolean, budget, choice, describe, integer, real, rng, seed
+from .objects import (
+    dataframe,
+    device,
+    mapping,
+    module,
+    path,
+)
+from .scalars import (
+    boolean,
+    budget,
+    choice,
+    describe,
+    integer,
+    real,
+    rng,
+    seed,
+)
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -56,17 +73,21 @@ __all__ = [
     "as_tensor",
     "back",
     "boolean",
+    "boolean_array",
     "budget",
-    "dataframe",
     "choice",
+    "dataframe",
     "describe",
+    "device",
+    "float_dtype",
     "integer",
     "integer_array",
     "mapping",
+    "module",
+    "path",
     "real",
     "real_array",
     "rng",
-    "path",
     "same_length",
     "seed",
     "shape",

@@ -13,14 +13,16 @@ from .scalars import _is_tensor, budget, describe, integer
 __all__ = [
     "MAX_ELEMENTS",
     "MAX_RANK",
+    "to_numpy",
+    "real_array",
+    "integer_array",
+    "sizes",
+    "same_length",
     "as_tensor",
     "back",
-    "integer_array",
-    "real_array",
-    "same_length",
+    "boolean_array",
     "shape",
-    "sizes",
-    "to_numpy",
+    "float_dtype",
 ]
 
 

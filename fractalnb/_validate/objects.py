@@ -10,9 +10,11 @@ from typing import Any
 from .scalars import describe
 
 __all__ = [
+    "module",
+    "device",
+    "path",
     "dataframe",
     "mapping",
-    "path",
 ]
 
 

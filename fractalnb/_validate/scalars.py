@@ -9,14 +9,14 @@ from collections.abc import Collection
 import numpy as np
 
 __all__ = [
-    "boolean",
-    "budget",
-    "choice",
     "describe",
     "integer",
     "real",
-    "rng",
+    "boolean",
+    "choice",
     "seed",
+    "rng",
+    "budget",
 ]
 
 

@@ -268,7 +268,8 @@ def box_dimension(
         :func:`dilation_scales` ``(x.shape, dilation)``: ``1, λ, λ², …``.
     threshold
         Occupancy rule for real ``x`` (see :func:`occupancy_rule`); default
-        :data:`DEFAULT_RULE` (``MeanStd(1.0)``). Must be None for a boolean mask and for
+        :data:`~fractalnb.geometry.occupancy_rules.DEFAULT_RULE` (``MeanStd(1.0)``). Must be None
+        for a boolean mask and for
         ``mode="differential"``.
     mode
         ``"occupied"`` (boxes meeting :math:`A`), ``"boundary"`` (boxes holding points of

@@ -5,7 +5,7 @@ its local slopes and degree of self-similarity, and the scaling fits of graph bo
 (:func:`fit_box_dimension`, :func:`fit_exponential_decay`, a :class:`ScalingFit`).
 
 Conventions. Every fit is an ordinary least-squares line :math:`y = c + s\,x` through
-points :math:`(x_k, y_k)` (:func:`_least_squares`, one implementation of the slope, the
+points :math:`(x_k, y_k)` (``_least_squares``, one implementation of the slope, the
 intercept, the sums of squares and :math:`R^2`), with :math:`y = \log N`:
 
 - :func:`fit_dimension`: :math:`x = \log(1/r)`, so the slope *is* :math:`D`; solved by the

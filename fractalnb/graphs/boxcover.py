@@ -19,8 +19,9 @@ of :cite:p:`song2007howto` approximate it:
     Boxes of radius :math:`r_B` (size :math:`\ell_B = 2 r_B + 1`, odd) are centred, one after
     the other, on the node that covers most still-uncovered nodes.
 
-A fractal graph has :math:`N_B(\ell_B) \propto \ell_B^{-d_B}`; :func:`fit_box_dimension`
-fits :math:`d_B` over stated scales, and :func:`fit_exponential_decay` fits the
+A fractal graph has :math:`N_B(\ell_B) \propto \ell_B^{-d_B}`;
+:func:`~fractalnb.geometry.fit_box_dimension`
+fits :math:`d_B` over stated scales, and :func:`~fractalnb.geometry.fit_exponential_decay` fits the
 :math:`N_B \propto e^{-\ell_B/\ell_0}` law of small-world graphs, which have no finite
 :math:`d_B`.
 

@@ -336,7 +336,7 @@ def metric_self_similarity_curve(
     The channels, with their distances :math:`C_{ij}`, are covered by boxes of size θ (sets
     of channels with pairwise :math:`C_{ij} \le \theta`, i.e. cliques of
     :math:`G_M(\theta)`) with the greedy colouring of
-    :func:`fractalnb.metric_box_cover`, at thresholds spaced as in
+    :func:`~fractalnb.graphs.metric_box_cover`, at thresholds spaced as in
     :func:`theta_grid`. This is the count that the pseudo box count approximates.
 
     Parameters
@@ -427,7 +427,7 @@ def feature_graph_box_counts(
     r"""Real box covering of the ε-threshold feature network :math:`G_M(\varepsilon)`.
 
     The channels are joined when :math:`C_{ij} \le \varepsilon` (by default the smallest ε
-    that connects the graph, :func:`fractalnb.connectivity_threshold`), and
+    that connects the graph, :func:`~fractalnb.graphs.connectivity_threshold`), and
     the graph is covered with boxes of hop diameter :math:`< \ell_B` for every
     :math:`\ell_B` from 1 to the diameter + 1 (odd sizes only for ``method="memb"``).
 

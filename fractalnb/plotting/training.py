@@ -37,7 +37,7 @@ def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = N
     Parameters
     ----------
     histories
-        Non-empty mapping label → history returned by :func:`train_model` (or
+        Non-empty mapping label → history returned by :func:`~fractalnb.training.train_model` (or
         ``TrainedModel.history``). NaN entries (epoch 0 has no training loss) are drawn as
         gaps.
     title
@@ -99,7 +99,8 @@ def plot_dimension_by_depth(
     Parameters
     ----------
     table
-        A result of :func:`analyze` or :func:`compare` (only conv/linear weights are drawn;
+        A result of :func:`~fractalnb.training.analyze` or :func:`~fractalnb.training.compare`
+        (only conv/linear weights are drawn;
         rows with a NaN dimension are left out).
     hue
         Column separating several series (e.g. ``"model"`` or ``"state"``); one series
@@ -164,7 +165,8 @@ def plot_dimension_over_epochs(
     Parameters
     ----------
     table
-        A result of :func:`compare` over checkpoints, labelled by ``key`` (NaN dimensions
+        A result of :func:`~fractalnb.training.compare` over checkpoints, labelled by ``key`` (NaN
+        dimensions
         are drawn as gaps).
     layers
         Names of the tensors to draw (strings); every conv/linear weight when ``None``.

@@ -2,7 +2,7 @@
 
 Each limit lies far above what the book runs (depth 8, quadrature order 24, 4,000 networks,
 ℓ_max = 3,072), and far below what would run for minutes or exhaust memory. Array sizes
-are bounded by :data:`fractalnb._validate.MAX_ELEMENTS` (about 10^9 elements).
+are bounded by the package budget ``MAX_ELEMENTS``, 2^30 (about 10^9) elements.
 """
 
 MAX_DEPTH = 1000

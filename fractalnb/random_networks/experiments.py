@@ -75,7 +75,7 @@ def boundary_lengths(spec, depth: int, width: int, n_networks: int, grid, *,
         u (finite).
     batch
         Networks evaluated together (their weights and fields at most
-        :data:`fractalnb._validate.MAX_ELEMENTS` numbers).
+        2^30 (the package budget ``MAX_ELEMENTS``) numbers).
     device
         Where to compute.
     progress
@@ -145,7 +145,7 @@ def _networks_on_grid(spec: object, depth: object, width: object, n_networks: ob
     """Check the arguments of networks evaluated on ``grid`` in batches of ``batch``.
 
     Refuses up front more than 10^6 networks, and batches whose weights or fields exceed
-    :data:`fractalnb._validate.MAX_ELEMENTS` numbers.
+    2^30 (the package budget ``MAX_ELEMENTS``) numbers.
     """
     act = activation(spec)
     batch = _validate.integer(batch, "batch", minimum=1)
@@ -168,7 +168,7 @@ def network_fields(spec, depth: int, width: int, grid, n_networks: int = 1, *, s
     ----------
     spec, depth, width, n_networks, seed, first
         As in :func:`sample_networks` (the same networks whatever ``batch``). All the fields
-        together may not exceed :data:`fractalnb._validate.MAX_ELEMENTS` numbers.
+        together may not exceed 2^30 (the package budget ``MAX_ELEMENTS``) numbers.
     grid
         A :class:`fractalnb.random_networks.SphereGrid`.
     batch

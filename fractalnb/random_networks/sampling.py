@@ -32,7 +32,7 @@ def _family(depth: object, width: object, n_networks: object, *, minimum: int = 
     Refuses up front a family of more than
     :data:`~fractalnb.random_networks._limits.MAX_NETWORKS` networks and, when ``together``
     networks have their weights drawn at once (inputs of ``input_dim`` coordinates, default
-    3), weights past :data:`fractalnb._validate.MAX_ELEMENTS`.
+    3), weights past 2^30 (the package budget ``MAX_ELEMENTS``).
     """
     depth = _validate.integer(depth, "depth", minimum=1, maximum=MAX_DEPTH)
     width = _validate.integer(width, "width", minimum=1)
@@ -119,7 +119,7 @@ class RandomNetworks:
             Which outputs to return: distinct depths in 1 … L (default all, in order).
         chunk
             Points per forward pass (memory ≈ B · chunk · n floats, at most
-            :data:`fractalnb._validate.MAX_ELEMENTS`).
+            2^30 (the package budget ``MAX_ELEMENTS``)).
 
         Returns
         -------
@@ -189,7 +189,7 @@ def sample_networks(spec, depth: int, width: int, n_networks: int = 1, *, seed: 
         n ≥ 1, the width of every hidden layer.
     n_networks
         B, 1 to 10^6. The weights of the batch may not exceed
-        :data:`fractalnb._validate.MAX_ELEMENTS` (about 10^9) numbers: a larger request is
+        2^30 (the package budget ``MAX_ELEMENTS``) (about 10^9) numbers: a larger request is
         refused up front.
     seed, first
         Network ``k`` is drawn from :func:`network_seed` ``(seed, k)``, so a family is the
@@ -255,7 +255,7 @@ def sample_outputs(spec, depth: int, width: int, points, n_networks: int = 1, *,
         As in :func:`sample_networks` (the random streams differ from it).
     points
         ``(K, d+1)`` inputs (numpy, torch or nested sequences); the Gram matrices are
-        ``K × K`` and ``width · K`` at most :data:`fractalnb._validate.MAX_ELEMENTS`.
+        ``K × K`` and ``width · K`` at most 2^30 (the package budget ``MAX_ELEMENTS``).
     dtype
         A floating-point torch dtype.
 

@@ -143,7 +143,7 @@ def sample_isotropic_field(spectrum, grid: SphereGrid, n_samples: int = 1, *, se
     ------
     ValueError
         Also, up front, when the coefficients, the Legendre blocks or the fields would
-        exceed :data:`fractalnb._validate.MAX_ELEMENTS` numbers.
+        exceed 2^30 (the package budget ``MAX_ELEMENTS``) numbers.
 
     Examples
     --------
@@ -257,7 +257,7 @@ def _field_arguments(ell_max: int, grid: object, n_samples: object, seed: object
     """Check the arguments of :func:`sample_isotropic_field`; ``ell_max`` is ``size_name``'s.
 
     Refuses up front fields whose coefficients, Legendre blocks or values would exceed
-    :data:`fractalnb._validate.MAX_ELEMENTS`.
+    2^30 (the package budget ``MAX_ELEMENTS``).
     """
     if not isinstance(grid, SphereGrid):
         raise TypeError(f"grid must be a SphereGrid, got {_validate.describe(grid)}")

@@ -118,7 +118,7 @@ def latlong_grid(n_lat: int, n_lon: int | None = None) -> SphereGrid:
     ------
     ValueError
         For a grid too coarse to carry a curve (``n_lat < 3`` or ``n_lon < 4``), or one of
-        more than :data:`fractalnb._validate.MAX_ELEMENTS` coordinates.
+        more than 2^30 (the package budget ``MAX_ELEMENTS``) coordinates.
 
     Examples
     --------

@@ -155,7 +155,7 @@ def global_quantities(x: np.ndarray | torch.Tensor, threshold: object = None) ->
         Real array or tensor of rank 1 to 4.
     threshold
         Occupancy rule, as in :func:`fractalnb.geometry.occupancy` (default
-        :data:`fractalnb.geometry.DEFAULT_RULE`).
+        :data:`~fractalnb.geometry.occupancy_rules.DEFAULT_RULE`).
 
     Returns
     -------

@@ -171,7 +171,7 @@ def analyze(
         Occupancy rule for :math:`A = \{|W| > \tau\}` (see
         :func:`fractalnb.geometry.occupancy_rule`): a number, ``("quantile", q)``,
         ``("mean_std", k)`` or a rule object; default
-        :data:`fractalnb.geometry.DEFAULT_RULE` (:math:`\tau` = mean + 1 std of
+        :data:`~fractalnb.geometry.occupancy_rules.DEFAULT_RULE` (:math:`\tau` = mean + 1 std of
         :math:`|W|`), applied to each tensor separately.
     mode
         ``"occupied"`` or ``"boundary"`` box counts (see

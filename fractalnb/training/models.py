@@ -192,7 +192,7 @@ def build_model(name: str, *, width: int | None = None, num_classes: int = 10) -
         an integer.
     ValueError
         For an unknown ``name``, ``width`` / ``num_classes`` below 1, or a network of more
-        than ``fractalnb._validate.MAX_ELEMENTS`` (about 10^9) parameters.
+        than the package budget ``MAX_ELEMENTS`` (about 10^9) parameters.
 
     Examples
     --------

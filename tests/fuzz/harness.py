@@ -66,7 +66,8 @@ class Spec:
     id: str | None = None
 
     def label(self) -> str:
-        return self.id or f"{self.func.__module__.removeprefix('fractalnb.')}.{self.func.__qualname__}"
+        module = self.func.__module__.removeprefix("fractalnb.")
+        return self.id or f"{module}.{self.func.__qualname__}"
 
 
 def _values(kind: str | list[Any]) -> list[Any]:
@@ -146,5 +147,5 @@ def check_coverage(module, specs: Iterable[Spec], exempt: dict[str, str]) -> Non
     """Every public callable of ``module`` has a spec or an exemption with its reason."""
     covered = {spec.func.__name__ for spec in specs}
     missing = public_callables(module) - covered - set(exempt)
-    assert not missing, f"public functions of {module.__name__} without a fuzz spec: {sorted(missing)}"
+    assert not missing, f"{module.__name__}: public functions with no fuzz spec: {sorted(missing)}"
     assert all(reason.strip() for reason in exempt.values())
