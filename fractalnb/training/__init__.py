@@ -13,7 +13,8 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["analysis", "cache", "config", "data", "loaders", "models", "train"],
+    submodules=["analysis", "cache", "config", "data", "distributed", "loaders", "models",
+                "train"],
     submod_attrs={
         "analysis": ["analyze", "architecture_summary", "compare", "weight_layers"],
         "cache": ["TrainedModel", "trained_model"],
@@ -26,6 +27,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "to_display",
             "variant_from_env",
         ],
+        "distributed": ["DistributedContext", "train_distributed"],
         "loaders": ["CIFAR10Tensors", "cifar10_datasets", "cifar10_loaders"],
         "models": ["build_model", "parameter_count", "parameter_table"],
         "train": ["train_model"],

@@ -36,6 +36,7 @@ from ..environment import default_device
 from ._checks import torch_seed
 from .config import ExtraLoss, Metric, TrainConfig
 from .data import _VARIANTS, variant_from_env
+from .distributed import DistributedContext
 from .loaders import cifar10_loaders
 
 __all__ = [
@@ -87,10 +88,17 @@ def _loaders(value: object) -> tuple[Any, Any]:
     return value[0], value[1]
 
 
-def _evaluate(model: nn.Module, loader: Iterable, device: torch.device) -> tuple[float, float]:
-    """Return the mean cross-entropy and the accuracy of a model on a loader (eval mode)."""
+def _evaluate(model: nn.Module, loader: Iterable, device: torch.device,
+              distributed: DistributedContext | None = None) -> tuple[float, float]:
+    """Return the mean cross-entropy and the accuracy of a model on a loader (eval mode).
+
+    With ``distributed``, each rank evaluates its shard of the test set with rank 0's
+    buffers (BatchNorm statistics), and the sums are added over the ranks.
+    """
     was_training = model.training
     model.eval()
+    if distributed is not None:
+        distributed.sync_buffers(model)
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
         for item in loader:
@@ -101,6 +109,8 @@ def _evaluate(model: nn.Module, loader: Iterable, device: torch.device) -> tuple
             correct += (logits.argmax(1) == labels).sum().item()
             count += len(labels)
     model.train(was_training)
+    if distributed is not None:
+        total_loss, correct, count = distributed.all_sum(total_loss, correct, count)
     if count == 0:
         raise ValueError("the evaluation loader yielded no images")
     return total_loss / count, correct / count
@@ -186,6 +196,7 @@ def train_model(
     checkpoint_dir: str | Path | None = None,
     loaders: tuple[DataLoader, DataLoader] | None = None,
     progress: bool = True,
+    distributed: DistributedContext | None = None,
 ) -> pd.DataFrame:
     """Train a classifier on CIFAR-10 and return its learning curves.
 
@@ -229,6 +240,15 @@ def train_model(
         they are used as given (no augmentation added).
     progress
         Show a ``tqdm`` progress bar over batches.
+    distributed
+        One rank of a data-parallel run (``torch.distributed``; see
+        :mod:`fractalnb.training.distributed`): the training forward pass goes through
+        ``DistributedDataParallel``, each epoch reshuffles the rank's ``DistributedSampler``,
+        the logged sums are added over the ranks (global numbers on every rank), and the
+        main rank alone writes checkpoints and shows the bar. ``loaders`` must then be the
+        rank's own (:meth:`~fractalnb.training.distributed.DistributedContext.loaders`), and
+        ``batch_size`` is the per-rank batch (the global batch is ``batch_size * world_size``).
+        ``None`` (the default): one process, exactly as without the argument.
 
     Returns
     -------
@@ -266,6 +286,18 @@ def train_model(
     _check_metrics(metrics)
     ckpt = _path(checkpoint_dir, "checkpoint_dir") if checkpoint_dir is not None else None
     progress = _validate.boolean(progress, "progress")
+    main = True
+    if distributed is not None:
+        from .distributed import DistributedContext
+
+        if not isinstance(distributed, DistributedContext):
+            raise TypeError(f"distributed must be a DistributedContext or None, got "
+                            f"{_validate.describe(distributed)}")
+        if loaders is None:
+            raise ValueError("distributed training needs the rank's loaders: pass "
+                             "loaders=distributed.loaders(train_set, test_set, ...)")
+        device = distributed.device if device is None else device
+        main = distributed.is_main
     if loaders is None:
         variant = variant_from_env() if variant is None else _validate.choice(
             variant, "variant", _VARIANTS)
@@ -280,17 +312,19 @@ def train_model(
                                                     seed=seed)
     model.to(device)
     opt = _make_optimizer(model, config)
+    net = model if distributed is None else distributed.wrap(model)  # the training forward
     steps = len(train_loader) if steps_per_epoch is None else min(steps_per_epoch,
                                                                    len(train_loader))
     total_steps = steps * epochs
     warmup_steps = int(round(config.warmup_epochs * steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: _lr_factor(s, total_steps, warmup_steps))
+    ckpt = ckpt if main else None
     if ckpt is not None:
         ckpt.mkdir(parents=True, exist_ok=True)
         _save_state(model, ckpt / "epoch_000.pt")
 
-    test_loss, test_acc = _evaluate(model, test_loader, device)
+    test_loss, test_acc = _evaluate(model, test_loader, device, distributed)
     rows = [{"epoch": 0, "train_loss": math.nan, "train_acc": math.nan, "test_loss": test_loss,
              "test_acc": test_acc, "lr": opt.param_groups[0]["lr"],
              **({"extra_loss": math.nan} if extra_loss is not None else {}),
@@ -299,18 +333,20 @@ def train_model(
     wall_total, images_seen = 0.0, 0
     # progress=False silences the bar, and so does TQDM_DISABLE (set by the book build)
     bar = progress_bar(total=total_steps, desc=f"training {type(model).__name__}", unit="step",
-                       leave=False, enabled=progress)
+                       leave=False, enabled=progress and main)
     try:
         for epoch in range(1, epochs + 1):
             wall0, cpu0 = time.perf_counter(), time.process_time()
-            model.train()
+            net.train()
+            if distributed is not None:
+                distributed.start_epoch(train_loader, epoch)
             loss_sum, extra_sum, correct, count = 0.0, 0.0, 0, 0
             for step, item in enumerate(train_loader):
                 if step >= steps:
                     break
                 images, labels = _batch(item, "the training loader")
                 images, labels = images.to(device), labels.to(device)
-                outputs = model(images)
+                outputs = net(images)
                 loss = nn.functional.cross_entropy(outputs, labels)
                 if extra_loss is not None:
                     extra = extra_loss(model, images, outputs)
@@ -332,7 +368,10 @@ def train_model(
                 correct += (outputs.argmax(1) == labels).sum().item()
                 count += len(labels)
                 bar.update(1)
-            test_loss, test_acc = _evaluate(model, test_loader, device)
+            if distributed is not None:
+                loss_sum, extra_sum, correct, count = distributed.all_sum(
+                    loss_sum, extra_sum, correct, count)
+            test_loss, test_acc = _evaluate(model, test_loader, device, distributed)
             extra_cols = ({"extra_loss": extra_sum / count} if extra_loss is not None else {})
             metric_cols = _metric_columns(metrics, model)
             if ckpt is not None:

@@ -101,7 +101,8 @@ SPECS = [
           "width": [w for w in _WIDTH if w is not None], "device": _DEVICE, "progress": "bool",
           "epochs": "positive_int", "batch_size": "positive_int", "lr": "positive_real",
           "momentum": _MOMENTUM, "weight_decay": _WEIGHT_DECAY, "optimizer": "choice",
-          "warmup_epochs": _WARMUP, "steps_per_epoch": _OPTIONAL_POSITIVE_INT}),
+          "warmup_epochs": _WARMUP, "steps_per_epoch": _OPTIONAL_POSITIVE_INT,
+          "allow_training": "bool"}),
     Spec(training.TrainConfig, {"epochs": 1},
          {"width": [w for w in _WIDTH if w is not None][:-1], "epochs": "positive_int",
           "batch_size": "positive_int", "lr": "positive_real", "momentum": _MOMENTUM,
@@ -149,6 +150,10 @@ EXEMPT = {
                     "epoch: tests/test_train.py)",
     "CIFAR10Arrays": "a frozen result record, built only by load_cifar10",
     "CIFAR10ChecksumError": "an exception class, raised by load_cifar10",
+    "DistributedContext": "fuzzed with this harness in tests/test_distributed.py (needs a "
+                          "process group)",
+    "train_distributed": "fuzzed with this harness in tests/test_distributed.py (needs a "
+                         "process group)",
 }
 
 
