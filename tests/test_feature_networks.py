@@ -70,31 +70,50 @@ def test_ss_rate_grows_with_curvature(a, b):
     assert rate_high == pytest.approx(2 * high * np.mean(x * (1 - x)))
 
 
-def test_exact_power_law_feature_network_has_zero_ss_rate():
+def _inverse_pseudo_box_count(n_boxes: np.ndarray, d: int, formula: str) -> np.ndarray:
+    """The pair fraction p at which the pseudo box count equals ``n_boxes``."""
+    if formula == "paper":  # N = 1 + (D-1) log_D(D + (1-D) p)
+        return (d - d ** ((n_boxes - 1) / (d - 1))) / (d - 1)
+    return (d ** ((d - n_boxes) / (d - 1)) - 1) / (d - 1)  # N = D - (D-1) log_D(1 + (D-1) p)
+
+
+@pytest.mark.parametrize("formula", graphs.FORMULAS)
+def test_exact_power_law_feature_network_has_zero_ss_rate(formula):
     # Construct distances whose pseudo box count is an exact power law of 1 + theta:
-    # choose p(theta) so that ln N / ln D falls linearly in ln(1 + theta) (paper's formula),
-    # then place the pair distances at the quantiles of that p.
+    # choose p(theta) so that ln N / ln D falls linearly in ln(1 + theta) (for the formula
+    # under test), then place the pair distances at the quantiles of that p.
     d = 400
     pairs = d * (d - 1) // 2
     tz, tv = 0.0, 3.0
     lo = np.linspace(np.log1p(tz), np.log1p(tv), 100_000)
     y = 1 - (lo - lo[0]) / (lo[-1] - lo[0])
-    n_boxes = d**y
-    p = (d - d ** ((n_boxes - 1) / (d - 1))) / (d - 1)  # inverse of the paper's formula
+    p = _inverse_pseudo_box_count(d**y, d, formula)
+    np.testing.assert_allclose(graphs.pseudo_box_count(p, d, formula=formula), d**y, rtol=1e-9)
     quantiles = (np.arange(pairs) + 0.5) / pairs
     distances = np.expm1(np.interp(quantiles, p, lo))
     distances[0], distances[-1] = tz, tv
     thetas = graphs.theta_grid(distances)
     pf = graphs.pair_fraction(distances, thetas)
-    curve_y = np.log(graphs.pseudo_box_count(pf, d)) / np.log(d)
+    curve_y = np.log(graphs.pseudo_box_count(pf, d, formula=formula)) / np.log(d)
     rate = graphs.ss_rate_of_curve(np.log1p(thetas), curve_y)
     assert rate < 0.01
     # a network with the same range but all pairs at the far end is far from a power law
     far = np.full(pairs, tv)
     far[0] = tz
     pf_far = graphs.pair_fraction(far, thetas)
-    far_y = np.log(graphs.pseudo_box_count(pf_far, d)) / np.log(d)
+    far_y = np.log(graphs.pseudo_box_count(pf_far, d, formula=formula)) / np.log(d)
     assert graphs.ss_rate_of_curve(np.log1p(thetas), far_y) > 0.9
+
+
+def test_default_formula_is_the_authors_code():
+    features = random_features(30, 10, seed=2)
+    p = np.linspace(0, 1, 11)
+    np.testing.assert_array_equal(graphs.pseudo_box_count(p, 30),
+                                  graphs.pseudo_box_count(p, 30, formula="code"))
+    assert graphs.ss_rate(features) == graphs.ss_rate(features, formula="code")
+    assert graphs.self_similarity_curve(features).formula == "code"
+    # the two formulas put the same features on different scales
+    assert graphs.ss_rate(features, formula="paper") > graphs.ss_rate(features) + 0.1
 
 
 @SETTINGS
@@ -245,6 +264,40 @@ def test_layer_self_similarity_table():
     assert table["layer"].tolist() == ["0", "2"]
     assert table["channels"].tolist() == [8, 8]
     assert ((table["ss_rate"] >= 0) & (table["ss_rate"] <= 2)).all()
+
+
+def test_compare_constraint_formula_and_baseline_options():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    x = torch.randn(32, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(32) % 10
+    loaders = (DataLoader(TensorDataset(x, y), batch_size=16),
+               DataLoader(TensorDataset(x, y), batch_size=16))
+
+    def build():
+        return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 10))
+
+    options = dict(seeds=[0], target=0.2, weight=1.0, layers=["2"], n_thetas=16, epochs=1,
+                   loaders=loaders, progress=False, device="cpu")
+    both = graphs.compare_constraint(build, x[:16], **options)
+    assert set(both["run"]) == {"baseline", "constrained"}
+    only = graphs.compare_constraint(build, x[:16], baseline=False, **options)
+    assert set(only["run"]) == {"constrained"}
+    constrained = both[both["run"] == "constrained"].reset_index(drop=True)
+    np.testing.assert_allclose(only["ss_mean"], constrained["ss_mean"])  # same seed, same run
+    # the logged SS_rate is on the scale of the formula asked for (code by default)
+    torch.manual_seed(0)
+    initial = build()
+    start = {f: graphs.layer_self_similarity(initial, x[:16], ["2"], n_thetas=16,
+                                             formula=f)["ss_rate"].iloc[0]
+             for f in graphs.FORMULAS}
+    paper = graphs.compare_constraint(build, x[:16], formula="paper", baseline=False, **options)
+    assert only["ss_mean"].iloc[0] == pytest.approx(start["code"])
+    assert paper["ss_mean"].iloc[0] == pytest.approx(start["paper"])
+    with pytest.raises(ValueError, match="formula"):
+        graphs.compare_constraint(build, x[:16], formula="mine", **options)
+    with pytest.raises(TypeError, match="baseline"):
+        graphs.compare_constraint(build, x[:16], baseline="no", **options)
 
 
 def test_classical_mds_recovers_planar_points():

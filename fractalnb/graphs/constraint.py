@@ -40,7 +40,7 @@ __all__ = [
 
 
 def _penalty_options(n_thetas: object = N_THETAS, sharpness: object = 1.0,
-                     gradient_scale: object = None, formula: object = "paper") -> dict:
+                     gradient_scale: object = None, formula: object = "code") -> dict:
     """Check the options of :func:`self_similarity_penalty`; return them (values as given)."""
     _n_thetas(n_thetas)
     _validate.real(sharpness, "sharpness", minimum=0, open_min=True)
@@ -58,7 +58,7 @@ def self_similarity_penalty(
     n_thetas: int = N_THETAS,
     sharpness: float = 1.0,
     gradient_scale: float | None = None,
-    formula: str = "paper",
+    formula: str = "code",
 ) -> tuple[torch.Tensor, float]:
     r""":math:`(\mathrm{SS\_rate} - \gamma)^2` with a straight-through sigmoid gradient.
 
@@ -75,7 +75,8 @@ def self_similarity_penalty(
     target
         The target γ, a finite real number.
     n_thetas, formula
-        As in :func:`~fractalnb.graphs.self_similarity_curve`.
+        As in :func:`~fractalnb.graphs.self_similarity_curve`: ``formula="code"`` (default)
+        is the authors' code, the scale on which the paper sets γ = 0.2–0.3.
     sharpness
         Slope of the sigmoid, in inverse distance units, a real number ``> 0``.
     gradient_scale
@@ -130,7 +131,8 @@ class SelfSimilarityConstraint:
     layers
         Layer names; :func:`default_layers` by default.
     target
-        γ, a finite real number.
+        γ, a finite real number, on the scale of ``formula`` (the authors' code by default,
+        where the paper uses γ = 0.2–0.3).
     weight
         α, a finite real number ``>= 0``.
     seed
@@ -217,6 +219,8 @@ def compare_constraint(
     weight: float,
     layers: Sequence[str] | None = None,
     n_thetas: int = N_THETAS,
+    formula: str = "code",
+    baseline: bool = True,
     **train_kwargs,
 ) -> pd.DataFrame:
     """Train a model with and without the self-similarity constraint, seed by seed.
@@ -240,6 +244,13 @@ def compare_constraint(
         Hooked layers (strings); :func:`default_layers` by default.
     n_thetas
         Thresholds per SS_rate curve (logging and constraint).
+    formula
+        Pseudo-box-count formula of both the constraint and the logged SS_rate: ``"code"``
+        (default, the authors' code, the scale of the paper's γ) or ``"paper"``.
+    baseline
+        Whether to train the baseline runs too; ``False`` trains only the constrained ones
+        (for a further γ when the baselines of the same seeds and settings are at hand:
+        they do not depend on γ, α or ``formula``).
     **train_kwargs
         Passed to :func:`fractalnb.training.train_model` (``epochs``, ``lr`` ...).
 
@@ -273,16 +284,20 @@ def compare_constraint(
     _validate.real(weight, "weight", minimum=0)
     layers = None if layers is None else _layer_names(layers)
     _n_thetas(n_thetas)
+    formula = _validate.choice(formula, "formula", FORMULAS)
+    if not isinstance(baseline, bool):
+        raise TypeError(f"baseline must be True or False, got {_validate.describe(baseline)}")
     frames = []
     for seed in seeds:
-        for run in ("baseline", "constrained"):
+        for run in ("baseline", "constrained") if baseline else ("constrained",):
             torch.manual_seed(seed)
             model = build()
             extra = None
             if run == "constrained":
                 extra = SelfSimilarityConstraint(model, layers, target=target, weight=weight,
-                                                 seed=seed, n_thetas=n_thetas)
-            metric = ss_rate_metric(probe, layers, n_thetas=n_thetas)
+                                                 seed=seed, n_thetas=n_thetas,
+                                                 formula=formula)
+            metric = ss_rate_metric(probe, layers, n_thetas=n_thetas, formula=formula)
             try:
                 history = train_model(model, seed=seed, extra_loss=extra,
                                       metrics={"ss": metric}, **train_kwargs)

@@ -1,6 +1,15 @@
 """The self-similarity rate SS_rate of a feature network.
 
 Pseudo box counts and real box covering.
+
+Two pseudo box counts are implemented (:data:`FORMULAS`). ``"code"``, the default, is the
+one in the authors' code (``compute_mse_sim_loss`` in ``sfm/sfm_loss_d_v2.py`` of
+qcw-china/Self-similarity-Analysis-in-Deep-Neural-Networks), which produced the SS_rate
+values that :cite:t:`ding2025selfsimilarity` report and the scale on which their targets
+γ = 0.2–0.3 are set; ``tests/test_ss_rate_reference.py`` checks it against an independent
+re-implementation of that function. ``"paper"`` is the formula as printed in the paper (as
+we read it); on the same features it gives a much larger SS_rate (about 0.5–0.9 where the
+code gives 0.1–0.5), so its values are not comparable with the paper's numbers.
 """
 
 from __future__ import annotations
@@ -51,8 +60,9 @@ __all__ = [
 ]
 
 
-FORMULAS = ("paper", "code")
-"""The pseudo-box-count formulas, the paper's (``"paper"``) and the authors' code's."""
+FORMULAS = ("code", "paper")
+"""The pseudo-box-count formulas, ``"code"`` (the authors' code's; the default) and
+``"paper"`` (the paper's as printed)."""
 
 
 N_THETAS = 256
@@ -135,7 +145,7 @@ def pair_fraction(distances: ArrayLike, thetas: ArrayLike) -> ArrayLike:
     return counts / sorted_d.size
 
 
-def pseudo_box_count(p: ArrayLike, n_channels: int, formula: str = "paper") -> ArrayLike:
+def pseudo_box_count(p: ArrayLike, n_channels: int, formula: str = "code") -> ArrayLike:
     r"""Return the pseudo box count :math:`N_\theta` of a feature network from pair fractions.
 
     Parameters
@@ -145,8 +155,9 @@ def pseudo_box_count(p: ArrayLike, n_channels: int, formula: str = "paper") -> A
     n_channels
         Number of channels ``D >= 3``, an integer.
     formula
-        ``"paper"``: :math:`1 + (D-1)\log_D(D + (1-D)p)`;
-        ``"code"`` (the authors' code): :math:`D - (D-1)\ln(1+(D-1)p)/\ln D`.
+        ``"code"`` (default; the authors' code, the scale of the paper's reported values):
+        :math:`D - (D-1)\ln(1+(D-1)p)/\ln D`;
+        ``"paper"`` (the paper's formula as printed): :math:`1 + (D-1)\log_D(D + (1-D)p)`.
 
     Returns
     -------
@@ -157,7 +168,7 @@ def pseudo_box_count(p: ArrayLike, n_channels: int, formula: str = "paper") -> A
     --------
     >>> pseudo_box_count(np.array([0.0, 1.0]), 10).tolist()
     [10.0, 1.0]
-    >>> pseudo_box_count(np.array([0.0, 1.0]), 10, formula="code").tolist()
+    >>> pseudo_box_count(np.array([0.0, 1.0]), 10, formula="paper").tolist()
     [10.0, 1.0]
     """
     formula = _validate.choice(formula, "formula", FORMULAS)
@@ -231,7 +242,7 @@ class SelfSimilarityCurve:
     ss_rate : float
         Degree of self-similarity (0: exact power law).
     formula : str
-        ``"paper"``, ``"code"`` or ``"greedy"`` (a real covering).
+        ``"code"``, ``"paper"`` or ``"greedy"`` (a real covering).
     """
 
     theta: np.ndarray
@@ -266,7 +277,7 @@ class SelfSimilarityCurve:
 
 
 def self_similarity_curve(
-    features: ArrayLike, *, n_thetas: int = N_THETAS, formula: str = "paper"
+    features: ArrayLike, *, n_thetas: int = N_THETAS, formula: str = "code"
 ) -> SelfSimilarityCurve:
     r"""Compute :math:`p(\theta)`, the pseudo box count :math:`N_\theta` and SS_rate of a layer.
 
@@ -277,7 +288,9 @@ def self_similarity_curve(
     n_thetas
         Number of thresholds (256 in the paper).
     formula
-        Pseudo-box-count formula, ``"paper"`` (default) or ``"code"``.
+        Pseudo-box-count formula (:func:`pseudo_box_count`): ``"code"`` (default), the
+        authors' code, on whose scale the paper reports SS_rate and sets its targets; or
+        ``"paper"``, the paper's formula as printed, a different (larger) scale.
 
     Returns
     -------
@@ -312,8 +325,11 @@ def self_similarity_curve(
                                ss_rate=rate, formula=formula)
 
 
-def ss_rate(features: ArrayLike, *, n_thetas: int = N_THETAS, formula: str = "paper") -> float:
+def ss_rate(features: ArrayLike, *, n_thetas: int = N_THETAS, formula: str = "code") -> float:
     """Return the SS_rate of a layer's ``(D, B)`` feature matrix (:func:`self_similarity_curve`).
+
+    ``formula="code"`` (default) is the authors' code's scale, the one of the paper's numbers;
+    ``formula="paper"`` the paper's printed formula.
 
     Examples
     --------
@@ -379,7 +395,7 @@ def ss_rate_metric(
     layers: Sequence[str] | None = None,
     *,
     n_thetas: int = N_THETAS,
-    formula: str = "paper",
+    formula: str = "code",
 ):
     """Return ``metric(model) -> {layer: SS_rate, ..., "mean": mean}`` on a fixed probe batch.
 
@@ -474,7 +490,7 @@ def layer_self_similarity(
     layers: Sequence[str] | None = None,
     *,
     n_thetas: int = N_THETAS,
-    formula: str = "paper",
+    formula: str = "code",
     layout: str = "auto",
 ) -> pd.DataFrame:
     """SS_rate of every hooked layer on one batch: a DataFrame with one row per layer.
