@@ -227,14 +227,16 @@ SPECS = [
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.label())
-def test_valid_call_runs(spec, monkeypatch):
+def test_valid_call_runs(spec, monkeypatch, tmp_path):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("FRACTALNB_CACHE_DIR", str(tmp_path))  # the default out: not the repo's
     check_valid(spec)
 
 
 @pytest.mark.parametrize(("spec", "argument", "value"), cases(SPECS))
-def test_bad_input_is_refused_clearly(spec, argument, value, monkeypatch):
+def test_bad_input_is_refused_clearly(spec, argument, value, monkeypatch, tmp_path):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("FRACTALNB_CACHE_DIR", str(tmp_path))
     check_case(spec, argument, value)
 
 

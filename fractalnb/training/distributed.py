@@ -420,6 +420,9 @@ def train_distributed(
         _validate.choice(backend, "backend", _BACKENDS)
     if sync_bn is not None:
         sync_bn = _validate.boolean(sync_bn, "sync_bn")
+        if sync_bn and not torch.cuda.is_available():  # refused before any folder is touched
+            raise ValueError("sync_bn needs CUDA (torch.nn.SyncBatchNorm), and this machine "
+                             "has no CUDA device")
     fields = [f.name for f in dataclasses.fields(TrainConfig)]
     unknown = set(overrides) - set(fields) | ({"width"} & set(overrides))
     if unknown:
