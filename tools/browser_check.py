@@ -55,6 +55,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1400")
 NOTEBOOK_DIR = "notebooks/"
+TIMEOUT_S = 240  # seconds a page may take to load and settle before the check fails
 
 # What a page looks like once it has settled: run in the page by Selenium.
 PAGE_STATE_JS = r"""
@@ -183,8 +184,10 @@ def chromium(chromium_path: str, chromedriver_path: str) -> Iterator[object]:
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver_path))
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    # generous: on a 2-core CI machine the unit tests run beside the browser (pytest -n 2),
+    # and MathJax's first typesetting of a page has been seen to take over 60 s there
+    driver.set_page_load_timeout(TIMEOUT_S)
+    driver.set_script_timeout(TIMEOUT_S)
     try:
         yield driver
     finally:
