@@ -274,16 +274,25 @@ def check_search(driver, base: str, word: str, chapter: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
     console_errors(driver)
-    driver.get(f"{base}search.html?q={word}")
-    deadline = time.monotonic() + 30
+    # Sphinx's search.js lists results one by one and writes the summary ("Search finished,
+    # found N page(s)" or "did not match") only when done: read the links after the summary.
+    # On a loaded machine a first attempt can run before the index has loaded, so the search
+    # is repeated (a fresh page load) until it finds the chapter or the deadline passes.
+    deadline = time.monotonic() + TIMEOUT_S
     links: list[str] = []
     while time.monotonic() < deadline:
+        driver.get(f"{base}search.html?q={word}")
+        attempt_ends = min(deadline, time.monotonic() + 20)  # then load the page again
+        while time.monotonic() < attempt_ends:
+            summary = driver.find_elements(By.CSS_SELECTOR, "#search-results p.search-summary")
+            if summary and summary[0].text.strip():
+                break
+            time.sleep(0.1)
         links = [a.get_attribute("href") or "" for a in
                  driver.find_elements(By.CSS_SELECTOR, "#search-results a")]
-        summary = driver.find_elements(By.CSS_SELECTOR, "#search-results p.search-summary")
-        if links or (summary and summary[0].text.strip()):
+        if any(chapter in link for link in links):
             break
-        time.sleep(0.1)
+        time.sleep(1.0)
     problems = [f"console error on the search page: {m}" for m in console_errors(driver)]
     if not any(chapter in link for link in links):
         problems.append(f"searching for {word!r} does not find {chapter} "
