@@ -350,8 +350,8 @@ def run(html_dir: Path, toc: Path, word: str | None, shots: Path, chromium_path:
     except FileNotFoundError as error:
         print(f"browser check: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # the driver's own errors: report them and fail
-        if type(error).__module__.startswith("selenium"):
+    except Exception as error:  # the driver's own errors (or its HTTP link timing out)
+        if type(error).__module__.startswith(("selenium", "urllib3")):
             print(f"browser check: the browser failed: {error}", file=sys.stderr)
             return 2
         raise
@@ -387,7 +387,13 @@ def main(argv: list[str] | None = None) -> int:
         staged = html.parent / "src" / "_toc.yml"
         toc = staged if staged.is_file() else ROOT / "_toc.yml"
     shots = args.screenshots or html.parent / "screenshots"
-    return run(html, toc, args.search_word, shots, args.chromium, args.chromedriver)
+    status = run(html, toc, args.search_word, shots, args.chromium, args.chromedriver)
+    if status == 2:  # headless Chromium itself stalled (seen once on a CI machine): a fresh
+        # browser gets one more try; a page that fails the checks (status 1) is not retried
+        print("browser check: the browser failed; once more with a fresh browser",
+              file=sys.stderr)
+        status = run(html, toc, args.search_word, shots, args.chromium, args.chromedriver)
+    return status
 
 
 if __name__ == "__main__":
