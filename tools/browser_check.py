@@ -61,6 +61,14 @@ TIMEOUT_S = 240  # seconds a page may take to load and settle before the check f
 PAGE_STATE_JS = r"""
 const done = arguments[arguments.length - 1];
 const settle = async () => {
+  // MathJax is loaded asynchronously: on a page with math, wait (up to 30 s) for it to appear
+  // before judging whether it loaded at all
+  const hasMath = document.querySelector('span.math, div.math') !== null;
+  const mathDeadline = Date.now() + 30000;
+  while (hasMath && !(window.MathJax && MathJax.startup && MathJax.startup.promise)
+         && Date.now() < mathDeadline) {
+    await new Promise(r => setTimeout(r, 50));
+  }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     try { await MathJax.startup.promise; } catch (e) { /* reported as untypeset math */ }
   }
