@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 JOBS   ?= 2
 export FRACTALNB_CACHE_DIR ?= $(CURDIR)/.cache/fractalnb
 
-.PHONY: help book test lint unit lab student browser-check bench clean
+.PHONY: help book test lint unit lab student browser-check bench reference clean
 
 help:
 	@echo "make book   build the executed book into build/html"
@@ -19,6 +19,7 @@ help:
 	@echo "make student  write a student copy of the notebooks (solutions removed) to build/student"
 	@echo "make browser-check  check build/html in headless Chromium (after make book)"
 	@echo "make bench  run the benchmarks in benchmarks/ (not part of CI)"
+	@echo "make reference  train the reference runs into results/reference (about 1.5 h on 2 cores; resumable)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +57,11 @@ browser-check: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m pip install -c constraints.txt -e ".[bench]"
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
+
+# the book's evidence for Parts III and V: trains what is missing or stale, JOBS runs at once,
+# resumable at epoch granularity (an interrupted run continues where it stopped)
+reference: $(VENV)/.installed
+	$(PY) -m fractalnb.reference run --jobs $(JOBS)
 
 clean:
 	rm -rf build _build

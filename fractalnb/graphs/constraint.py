@@ -201,6 +201,24 @@ class SelfSimilarityConstraint:
                              "penalty": float(value.detach())})
         return value
 
+    def state_dict(self) -> dict:
+        """Return the state that decides the rest of a run: the layer chooser and the history.
+
+        :func:`fractalnb.training.train_model` stores it in its ``state_file``, so a resumed
+        constrained run draws the same layers as an uninterrupted one.
+        """
+        version, internal, gauss = self._random.getstate()
+        return {"random": [version, list(internal), gauss],
+                "history": [dict(row) for row in self.history]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state returned by :meth:`state_dict`."""
+        if not (isinstance(state, dict) and {"random", "history"} <= set(state)):
+            raise ValueError("state must be a dict from SelfSimilarityConstraint.state_dict()")
+        version, internal, gauss = state["random"]
+        self._random.setstate((version, tuple(internal), gauss))
+        self.history = [dict(row) for row in state["history"]]
+
     def history_frame(self) -> pd.DataFrame:
         """Return :attr:`history` as a DataFrame."""
         return pd.DataFrame(self.history, columns=["step", "layer", "ss_rate", "penalty"])

@@ -177,6 +177,75 @@ def _metric_columns(metrics: Mapping[str, Metric] | None, model: nn.Module) -> d
     return out
 
 
+def _initial_row(model, test_loader, device, distributed, opt, extra_loss, metrics
+                 ) -> list[dict[str, Any]]:
+    """The row of epoch 0: the untrained model evaluated."""
+    test_loss, test_acc = _evaluate(model, test_loader, device, distributed)
+    return [{"epoch": 0, "train_loss": math.nan, "train_acc": math.nan, "test_loss": test_loss,
+             "test_acc": test_acc, "lr": opt.param_groups[0]["lr"],
+             **({"extra_loss": math.nan} if extra_loss is not None else {}),
+             **_metric_columns(metrics, model), "epoch_wall_s": 0.0, "epoch_cpu_s": 0.0,
+             "wall_s": 0.0, "images": 0}]
+
+
+def _generators(loader: Any, extra_loss: object) -> dict[str, Any]:
+    """The random states that decide the rest of a run, beside weights and optimiser."""
+    out: dict[str, Any] = {"torch": torch.get_rng_state()}
+    shuffle = getattr(loader, "generator", None)
+    if isinstance(shuffle, torch.Generator):
+        out["shuffle"] = shuffle.get_state()
+    augment = getattr(getattr(loader, "collate_fn", None), "generator", None)
+    if isinstance(augment, torch.Generator):
+        out["augment"] = augment.get_state()
+    if hasattr(extra_loss, "state_dict"):
+        out["extra_loss"] = extra_loss.state_dict()
+    return out
+
+
+def _set_generators(loader: Any, extra_loss: object, states: Mapping[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    if "shuffle" in states:
+        loader.generator.set_state(states["shuffle"])
+    if "augment" in states:
+        loader.collate_fn.generator.set_state(states["augment"])
+    if "extra_loss" in states:
+        if not hasattr(extra_loss, "load_state_dict"):
+            raise ValueError("the state file holds the state of an extra_loss, but this "
+                             "extra_loss has no load_state_dict")
+        extra_loss.load_state_dict(states["extra_loss"])
+
+
+def _write_state(path: Path, recipe: Mapping[str, Any], model: nn.Module,
+                 opt: torch.optim.Optimizer, scheduler: Any, loader: Any, extra_loss: object,
+                 rows: list[dict[str, Any]]) -> None:
+    """Write the training state after an epoch, atomically (a temporary file, then a rename)."""
+    state = {"format": 1, "recipe": dict(recipe),
+             "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+             "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
+             "generators": _generators(loader, extra_loss), "rows": rows}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _read_state(path: Path, recipe: Mapping[str, Any]) -> dict[str, Any]:
+    """Read a state file of :func:`train_model`; refuse one of another recipe or a damaged one."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is named, not read
+        raise ValueError(f"the training state {path} cannot be read ({error}); delete it to "
+                         "train from the start") from None
+    if not isinstance(state, dict) or state.get("format") != 1:
+        raise ValueError(f"{path} is not a training state written by train_model")
+    if state["recipe"] != dict(recipe):
+        changed = sorted(k for k in set(recipe) | set(state["recipe"])
+                         if state["recipe"].get(k) != recipe.get(k))
+        raise ValueError(f"the training state {path} is of another recipe (differs in "
+                         f"{changed}); delete it to train from the start")
+    return state
+
+
 def train_model(
     model: nn.Module,
     *,
@@ -197,6 +266,8 @@ def train_model(
     loaders: tuple[DataLoader, DataLoader] | None = None,
     progress: bool = True,
     distributed: DistributedContext | None = None,
+    state_file: str | Path | None = None,
+    stop_after: int | None = None,
 ) -> pd.DataFrame:
     """Train a classifier on CIFAR-10 and return its learning curves.
 
@@ -249,6 +320,18 @@ def train_model(
         rank's own (:meth:`~fractalnb.training.distributed.DistributedContext.loaders`), and
         ``batch_size`` is the per-rank batch (the global batch is ``batch_size * world_size``).
         ``None`` (the default): one process, exactly as without the argument.
+    state_file
+        If given, the whole training state (weights, optimiser and schedule, the random
+        generators of ``torch``, of the loaders and of ``extra_loss`` if it has
+        ``state_dict``/``load_state_dict``, the curves so far) is written there atomically
+        after every epoch, and a call that finds the file continues after the epoch it
+        holds: an interrupted run resumes at epoch granularity and ends with the same weights
+        and curves as an uninterrupted one. The file must come from the same recipe
+        (``ValueError`` otherwise); not supported with ``distributed``.
+    stop_after
+        Return after this epoch (``1 <= stop_after <= epochs``) although the schedule spans
+        ``epochs``: e.g. to replay the first epoch of a long run, or to train in chunks
+        with ``state_file``. ``None``: train all ``epochs``.
 
     Returns
     -------
@@ -286,6 +369,12 @@ def train_model(
     _check_metrics(metrics)
     ckpt = _path(checkpoint_dir, "checkpoint_dir") if checkpoint_dir is not None else None
     progress = _validate.boolean(progress, "progress")
+    state = _path(state_file, "state_file") if state_file is not None else None
+    last_epoch = epochs if stop_after is None else _validate.integer(
+        stop_after, "stop_after", 1, maximum=epochs)
+    if state is not None and distributed is not None:
+        raise ValueError("state_file is not supported with distributed training: resume a "
+                         "distributed run from its checkpoints")
     main = True
     if distributed is not None:
         from .distributed import DistributedContext
@@ -324,18 +413,26 @@ def train_model(
         ckpt.mkdir(parents=True, exist_ok=True)
         _save_state(model, ckpt / "epoch_000.pt")
 
-    test_loss, test_acc = _evaluate(model, test_loader, device, distributed)
-    rows = [{"epoch": 0, "train_loss": math.nan, "train_acc": math.nan, "test_loss": test_loss,
-             "test_acc": test_acc, "lr": opt.param_groups[0]["lr"],
-             **({"extra_loss": math.nan} if extra_loss is not None else {}),
-             **_metric_columns(metrics, model), "epoch_wall_s": 0.0, "epoch_cpu_s": 0.0,
-             "wall_s": 0.0, "images": 0}]
-    wall_total, images_seen = 0.0, 0
+    recipe = {**config.to_dict(), "seed": seed}
+    resumed = _read_state(state, recipe) if state is not None and state.is_file() else None
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
+        opt.load_state_dict(resumed["optimizer"])
+        scheduler.load_state_dict(resumed["scheduler"])
+        _set_generators(train_loader, extra_loss, resumed["generators"])
+        rows = list(resumed["rows"])
+        first_epoch = len(rows)
+        wall_total, images_seen = float(rows[-1]["wall_s"]), int(rows[-1]["images"])
+    else:
+        first_epoch, rows = 1, _initial_row(model, test_loader, device, distributed, opt,
+                                            extra_loss, metrics)
+        wall_total, images_seen = 0.0, 0
     # progress=False silences the bar, and so does TQDM_DISABLE (set by the book build)
-    bar = progress_bar(total=total_steps, desc=f"training {type(model).__name__}", unit="step",
-                       leave=False, enabled=progress and main)
+    bar = progress_bar(total=steps * max(0, last_epoch - first_epoch + 1),
+                       desc=f"training {type(model).__name__}", unit="step", leave=False,
+                       enabled=progress and main)
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first_epoch, last_epoch + 1):
             wall0, cpu0 = time.perf_counter(), time.process_time()
             net.train()
             if distributed is not None:
@@ -385,6 +482,9 @@ def train_model(
                          **metric_cols, "epoch_wall_s": wall,
                          "epoch_cpu_s": time.process_time() - cpu0, "wall_s": wall_total,
                          "images": images_seen})
+            if state is not None:
+                _write_state(state, recipe, model, opt, scheduler, train_loader, extra_loss,
+                             rows)
             bar.set_postfix(epoch=epoch, loss=f"{loss_sum / count:.3f}",
                             test_acc=f"{test_acc:.3f}")
     finally:
