@@ -11,6 +11,13 @@ nowhere else. Every notebook's ``parameters`` cell calls :func:`current` and
     The papers' scale: standard model widths, many epochs and repetitions.
     Meant for a GPU.
 
+Between the two sits the **reference** tier, which is not a switch: the largest runs of
+Parts III and V that fit a fixed budget on the machines that build the book (two CPU
+cores, the CIFAR-10 sample), trained once by ``make reference``, stored with their
+provenance in ``results/reference`` and checked by the test suite
+(:mod:`fractalnb.reference`). Chapters 08, 09, 11 and 12 read their conclusions from them
+in every profile, beside the live run of the active profile.
+
 Examples
 --------
 >>> from fractalnb import profiles

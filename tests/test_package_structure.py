@@ -13,7 +13,8 @@ import pytest
 import fractalnb
 
 PACKAGE = Path(fractalnb.__file__).resolve().parent
-SUBPACKAGES = ["geometry", "symmetry", "training", "random_networks", "graphs", "plotting"]
+SUBPACKAGES = ["geometry", "symmetry", "training", "random_networks", "graphs", "plotting",
+               "reference"]
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 

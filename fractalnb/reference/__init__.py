@@ -15,11 +15,12 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["execute", "runs", "setup", "store"],
+    submodules=["execute", "runs", "setup", "store", "tables"],
     submod_attrs={
         "execute": ["replay_first_epoch", "run_reference", "train_reference_run"],
         "setup": ["build_reference_model", "state_sha256", "training_kwargs"],
         "runs": ["GAMMA", "RunSpec", "reference_runs", "run_spec"],
+        "tables": ["accuracy_table", "constraint_gains", "reference_curves"],
         "store": ["RESULTS_ENV", "load_history", "load_manifest", "load_weights",
                   "provenance", "resolve_target", "results_dir", "source_sha256",
                   "verify_results"],

@@ -98,7 +98,8 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
-def source_sha256(files: Iterable[str] = TRAINING_SOURCES) -> str:
+def source_sha256(files: Iterable[str] = TRAINING_SOURCES,
+                  package: str | Path | None = None) -> str:
     """SHA-256 of the code that training depends on, docstrings, comments and layout aside.
 
     Each module is parsed, its docstrings removed and the rest written back in canonical
@@ -109,13 +110,16 @@ def source_sha256(files: Iterable[str] = TRAINING_SOURCES) -> str:
     ----------
     files
         Paths inside the package (:data:`TRAINING_SOURCES` by default).
+    package
+        The package folder (this ``fractalnb`` by default).
 
     Examples
     --------
     >>> len(source_sha256())
     64
     """
-    package = repo_root() / "fractalnb"
+    package = repo_root() / "fractalnb" if package is None else _validate.path(package,
+                                                                              "package")
     digest = hashlib.sha256()
     for name in files:
         tree = _strip_docstrings(ast.parse((package / name).read_text(encoding="utf-8")))
@@ -124,6 +128,11 @@ def source_sha256(files: Iterable[str] = TRAINING_SOURCES) -> str:
 
 
 def _folder(run_id: str, results: str | Path | None) -> Path:
+    if not isinstance(run_id, str):
+        raise TypeError(f"run_id must be the name of a run (a string), got "
+                        f"{_validate.describe(run_id)}")
+    if not run_id or "/" in run_id or run_id.startswith("."):
+        raise ValueError(f"run_id must be the name of a run folder, got {run_id!r}")
     root = results_dir() if results is None else _validate.path(results, "results")
     return root / run_id
 

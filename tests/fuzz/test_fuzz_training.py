@@ -142,7 +142,7 @@ SPECS = [
           "steps_per_epoch": _OPTIONAL_POSITIVE_INT, "extra_loss": [3, "relu?"],
           "metrics": [3, "m", {"m": 3}, {1: len}, [len]], "checkpoint_dir": _PATH,
           "loaders": [3, "ab", (1, 2), (_LOADERS[0],), ([], []), (_LOADERS[0], "ab")],
-          "progress": "bool"}),
+          "progress": "bool", "state_file": _PATH, "stop_after": [0, -1, 1.5, "1", True, 2]}),
 ]
 
 EXEMPT = {
