@@ -195,9 +195,17 @@ def run_reference(*, jobs: int = 2, only: Iterable[str] | None = None,
     >>> run_reference(only=["custom_cnn-seed0"])        # doctest: +SKIP
     """
     jobs = _validate.integer(jobs, "jobs", 1)
+    progress = _validate.boolean(progress, "progress")
     runs = reference_runs()
     if only is not None:
-        wanted = [run_spec(name).run_id for name in only]
+        if isinstance(only, (str, bytes)) or not isinstance(only, Iterable):
+            raise TypeError(f"only must be a list of run ids, got {_validate.describe(only)}")
+        known = {run.run_id for run in runs}
+        wanted = list(only)
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise ValueError(f"only names runs that are not reference runs: {unknown}; "
+                             f"they are {sorted(known)}")
         runs = [run for run in runs if run.run_id in wanted]
     status = verify_results(results, runs).set_index("run_id")["status"]
     todo = [run for run in runs if status[run.run_id] != "ok"]

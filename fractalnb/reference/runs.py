@@ -249,5 +249,5 @@ def run_spec(run_id: str) -> RunSpec:
         raise TypeError(f"run_id must be a string, got {_validate.describe(run_id)}")
     runs = {run.run_id: run for run in reference_runs()}
     if run_id not in runs:
-        raise ValueError(f"{run_id!r} is not a reference run; they are {sorted(runs)}")
+        raise ValueError(f"run_id {run_id!r} is not a reference run; they are {sorted(runs)}")
     return runs[run_id]

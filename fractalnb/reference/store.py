@@ -120,6 +120,15 @@ def source_sha256(files: Iterable[str] = TRAINING_SOURCES,
     """
     package = repo_root() / "fractalnb" if package is None else _validate.path(package,
                                                                               "package")
+    if isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
+        raise TypeError(f"files must be a list of paths inside the package, got "
+                        f"{_validate.describe(files)}")
+    files = list(files)
+    for name in files:
+        if not isinstance(name, str):
+            raise TypeError(f"files must hold paths (strings), got {_validate.describe(name)}")
+        if not (package / name).is_file():
+            raise ValueError(f"files names {name!r}, which is not a file of {package}")
     digest = hashlib.sha256()
     for name in files:
         tree = _strip_docstrings(ast.parse((package / name).read_text(encoding="utf-8")))
@@ -263,6 +272,8 @@ def resolve_target(spec: RunSpec, results: str | Path | None = None) -> float | 
     >>> resolve_target(run_spec("vit-gamma0.25-seed0"))
     0.25
     """
+    if not isinstance(spec, RunSpec):
+        raise TypeError(f"spec must be a RunSpec, got {_validate.describe(spec)}")
     if spec.target != OWN_LEVEL:
         return None if spec.target is None else float(spec.target)
     finals = [float(load_history(name, results)["ss_mean"].iloc[-1]) for name in spec.requires]
@@ -318,8 +329,16 @@ def verify_results(results: str | Path | None = None,
     ['run_id', 'status', 'problem']
     """
     sources = source_sha256()
+    if runs is None:
+        runs = reference_runs()
+    elif isinstance(runs, (str, bytes)) or not isinstance(runs, Iterable):
+        raise TypeError(f"runs must be a list of RunSpec, got {_validate.describe(runs)}")
+    runs = list(runs)
+    for spec in runs:
+        if not isinstance(spec, RunSpec):
+            raise TypeError(f"runs must hold RunSpec objects, got {_validate.describe(spec)}")
     rows = []
-    for spec in reference_runs() if runs is None else runs:
+    for spec in runs:
         status, problem = _run_status(spec, results, sources)
         rows.append({"run_id": spec.run_id, "status": status, "problem": problem})
     return pd.DataFrame(rows, columns=["run_id", "status", "problem"])
@@ -340,6 +359,9 @@ def provenance(run_ids: Iterable[str], results: str | Path | None = None) -> dic
     >>> provenance(["custom_cnn-seed0"])["caption"]          # doctest: +SKIP
     'reference profile, 1 run, trained on cpu ...'
     """
+    if isinstance(run_ids, (str, bytes)) or not isinstance(run_ids, Iterable):
+        raise TypeError(f"run_ids must be a list of run names, got "
+                        f"{_validate.describe(run_ids)}")
     manifests = [load_manifest(run_id, results) for run_id in run_ids]
     if not manifests:
         raise ValueError("run_ids is empty")

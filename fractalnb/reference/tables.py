@@ -69,8 +69,16 @@ def reference_curves(part: str | None = None, results: str | Path | None = None,
     >>> curves = reference_curves("V")                     # doctest: +SKIP
     >>> curves.groupby("condition")["run_id"].nunique()     # doctest: +SKIP
     """
+    if part is not None:
+        _validate.choice(part, "part", _PARTS)
+    if runs is None:
+        runs = _runs(part)
+    elif isinstance(runs, (str, bytes)) or not isinstance(runs, Iterable):
+        raise TypeError(f"runs must be a list of RunSpec, got {_validate.describe(runs)}")
     frames = []
-    for spec in _runs(part) if runs is None else runs:
+    for spec in runs:
+        if not isinstance(spec, RunSpec):
+            raise TypeError(f"runs must hold RunSpec objects, got {_validate.describe(spec)}")
         history = load_history(spec.run_id, results)
         target = load_manifest(spec.run_id, results)["config"].get("target")
         frames.append(history.assign(run_id=spec.run_id, part=spec.part, model=spec.model,
@@ -144,6 +152,7 @@ def constraint_gains(results: str | Path | None = None, curves: pd.DataFrame | N
     """
     from ..random_networks import mean_ci
 
+    confidence = _validate.real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
     curves = reference_curves("V", results) if curves is None else curves
     last = curves[curves["epoch"] == curves.groupby("run_id")["epoch"].transform("max")]
     base = last[last["condition"] == "baseline"].set_index(["model", "seed"])

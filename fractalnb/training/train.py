@@ -179,7 +179,7 @@ def _metric_columns(metrics: Mapping[str, Metric] | None, model: nn.Module) -> d
 
 def _initial_row(model, test_loader, device, distributed, opt, extra_loss, metrics
                  ) -> list[dict[str, Any]]:
-    """The row of epoch 0: the untrained model evaluated."""
+    """Return the row of epoch 0: the untrained model evaluated."""
     test_loss, test_acc = _evaluate(model, test_loader, device, distributed)
     return [{"epoch": 0, "train_loss": math.nan, "train_acc": math.nan, "test_loss": test_loss,
              "test_acc": test_acc, "lr": opt.param_groups[0]["lr"],
@@ -189,7 +189,7 @@ def _initial_row(model, test_loader, device, distributed, opt, extra_loss, metri
 
 
 def _generators(loader: Any, extra_loss: object) -> dict[str, Any]:
-    """The random states that decide the rest of a run, beside weights and optimiser."""
+    """Return the random states that decide the rest of a run, beside weights and optimiser."""
     out: dict[str, Any] = {"torch": torch.get_rng_state()}
     shuffle = getattr(loader, "generator", None)
     if isinstance(shuffle, torch.Generator):
