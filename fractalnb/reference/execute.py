@@ -80,8 +80,13 @@ def _environment() -> dict[str, Any]:
             "deterministic_algorithms": torch.are_deterministic_algorithms_enabled()}
 
 
-def _work_folder(spec: RunSpec) -> Path:
-    return cache_dir() / "reference-work" / spec.run_id
+def _work_folder(spec: RunSpec, config: dict[str, Any]) -> Path:
+    """Return the run's work folder, named by its id and its configuration's hash.
+
+    Two configurations of one run id (a test's tiny stand-in, an older recipe) never share
+    a folder, so neither can resume, or delete, the other's work.
+    """
+    return cache_dir() / "reference-work" / f"{spec.run_id}-{config_sha256(config)[:12]}"
 
 
 def train_reference_run(spec: RunSpec, results: str | Path | None = None) -> dict[str, Any]:
@@ -101,18 +106,29 @@ def train_reference_run(spec: RunSpec, results: str | Path | None = None) -> dic
     """
     import torch
 
-    from ..training import SAMPLE_CONTENT_SHA256, train_model
-
     if not isinstance(spec, RunSpec):
         raise TypeError(f"spec must be a RunSpec, got {_validate.describe(spec)}")
-    torch.set_num_threads(1)
     target = resolve_target(spec, results)
     config = spec.config(target)
-    work = _work_folder(spec)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_and_store(spec, config, target, results)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_and_store(spec: RunSpec, config: dict[str, Any], target: float | None,
+                     results: str | Path | None) -> dict[str, Any]:
+    import torch
+
+    from ..training import SAMPLE_CONTENT_SHA256, train_model
+
+    work = _work_folder(spec, config)
     work.mkdir(parents=True, exist_ok=True)
     stamp = work / "config.json"
     if stamp.is_file() and json.loads(stamp.read_text()) != config:
-        shutil.rmtree(work)  # the work of an older configuration
+        shutil.rmtree(work)  # cannot happen unless the folder was tampered with
         work.mkdir(parents=True)
     stamp.write_text(json.dumps(config, sort_keys=True))
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -160,7 +176,8 @@ def train_reference_run(spec: RunSpec, results: str | Path | None = None) -> dic
 
 
 def _done_epochs(spec: RunSpec) -> int:
-    folder = _work_folder(spec) / "checkpoints"
+    matches = sorted((cache_dir() / "reference-work").glob(f"{spec.run_id}-*/checkpoints"))
+    folder = matches[-1] if matches else Path("/nonexistent")
     return max(0, len(list(folder.glob("epoch_*.pt"))) - 1) if folder.is_dir() else 0
 
 
