@@ -16,11 +16,11 @@ import pytest
 import torch
 
 from fractalnb.geometry import occupancy, shuffled_copy
-from fractalnb.reference import execute
-from fractalnb.reference.layer_evidence import (
+from fractalnb.reference import (
     TREATMENTS,
     dimension_dynamics,
     evidence_summary,
+    execute,
     layer_contrasts,
     layer_dimensions,
     matched_density_threshold,
@@ -115,7 +115,7 @@ def test_matched_density_threshold_refuses(weights, density, error, name):
 @pytest.mark.parametrize("density", [0.02, 0.16, 0.6])
 def test_stacked_dimensions_are_box_dimension_s(shape, density):
     from fractalnb.geometry import box_dimension
-    from fractalnb.reference.layer_evidence import _stack_dimensions
+    from fractalnb.reference.layer_measurements import _stack_dimensions
 
     rng = np.random.default_rng(3)
     masks = rng.random((4, *shape)) < density

@@ -15,17 +15,17 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["execute", "feature_evidence", "layer_evidence", "runs", "setup", "store",
-                "tables"],
+    submodules=["execute", "feature_evidence", "layer_evidence", "layer_measurements", "runs",
+                "setup", "store", "tables"],
     submod_attrs={
         "execute": ["replay_first_epoch", "run_reference", "train_reference_run"],
         "setup": ["build_reference_model", "state_sha256", "training_kwargs"],
         "runs": ["GAMMA", "RunSpec", "reference_runs", "run_spec"],
         "feature_evidence": ["EXACT_TOLERANCE", "FLOAT16_TOLERANCE", "float16_shift",
                              "probe_batch", "stored_ss_rates", "training_change"],
-        "layer_evidence": ["TREATMENTS", "dimension_dynamics", "evidence_summary",
-                           "layer_contrasts", "layer_dimensions", "matched_density_threshold",
-                           "null_range_chance"],
+        "layer_evidence": ["dimension_dynamics", "evidence_summary", "layer_contrasts"],
+        "layer_measurements": ["TREATMENTS", "layer_dimensions", "matched_density_threshold",
+                               "null_range_chance"],
         "tables": ["accuracy_table", "constraint_gains", "reference_curves"],
         "store": ["RESULTS_ENV", "load_history", "load_manifest", "load_weights",
                   "provenance", "resolve_target", "results_dir", "source_sha256",
