@@ -56,9 +56,9 @@ OWN_LEVEL = "baseline level"
 
 _CIFAR = {
     # model: (width, epochs); widths as wide as the 2-core budget allows
-    "custom_cnn": (32, 30),
-    "vgg16": (16, 30),
-    "resnet18": (16, 25),
+    "custom_cnn": (32, 40),
+    "vgg16": (16, 40),
+    "resnet18": (16, 30),
 }
 _CIFAR_RECIPE = dict(batch_size=128, lr=0.05, momentum=0.9, weight_decay=5e-4,
                      optimizer="sgd", warmup_epochs=1.0, steps_per_epoch=None)
