@@ -27,8 +27,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "layer_measurements": ["TREATMENTS", "layer_dimensions", "matched_density_threshold",
                                "null_range_chance"],
         "tables": ["accuracy_table", "constraint_gains", "reference_curves"],
-        "store": ["RESULTS_ENV", "load_history", "load_manifest", "load_weights",
-                  "provenance", "resolve_target", "results_dir", "source_sha256",
+        "store": ["RESULTS_ENV", "TRAINING_SOURCES", "load_history", "load_manifest",
+                  "load_weights", "provenance", "resolve_target", "results_dir", "source_sha256",
                   "verify_results"],
     },
 )

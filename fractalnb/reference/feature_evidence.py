@@ -44,14 +44,14 @@ __all__ = [
 ]
 
 EXACT_TOLERANCE = 1e-4
-"""Largest expected |live − logged| SS_rate of the rebuilt initialisation.
+"""Largest expected ``|live − logged|`` SS_rate of the rebuilt initialisation.
 
 The weights are the trained ones bit for bit; only the order of floating-point reductions
 (thread count, vector unit) differs, which can move a channel distance across one of the
 thresholds and change the pair fraction by one pair in thousands."""
 
 FLOAT16_TOLERANCE = 0.002
-"""Largest expected |live − logged| SS_rate of the stored (float16) final weights.
+"""Largest expected ``|live − logged|`` SS_rate of the stored (float16) final weights.
 
 Rounding to float16 changes every weight by up to 2⁻¹¹ of itself. On the reference ViT
 and Mixer runs this moves SS_rate by about 10⁻⁴ (:func:`float16_shift` on the

@@ -8,7 +8,7 @@ by ``make reference`` and stored with their provenance in ``results/reference``
 :class:`RunSpec`, and :func:`reference_runs` lists them in the order they are trained.
 
 Part III
-    The three CIFAR-10 networks of :cite:t:`moharil2025fractal` at the widest first-stage
+    The three CIFAR-10 networks of :cite:t:`moharil2025recursive` at the widest first-stage
     width that fits the budget, standard augmentation, SGD with a cosine schedule to zero,
     three seeds each.
 Part V

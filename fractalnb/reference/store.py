@@ -45,6 +45,7 @@ from .runs import OWN_LEVEL, RunSpec, config_sha256, reference_runs
 
 __all__ = [
     "RESULTS_ENV",
+    "TRAINING_SOURCES",
     "load_history",
     "load_manifest",
     "load_weights",
