@@ -1,7 +1,8 @@
 # fractalnb — the two commands of the README, and a few more.
 #   make book   build the executed book into build/html (the main job)
 #   make test   the whole test suite: lint, unit and property tests, every notebook, the book,
-#               and the built book checked in a real browser (Debian's Chromium)
+#               its PDF, and the built book checked in a real browser (Debian's Chromium)
+#   make pdf    the whole book as one PDF, build/fractalnb.pdf (also in build/html/_downloads)
 # Both set up a virtual environment in .venv on first use.
 
 PYTHON ?= python3
@@ -10,11 +11,16 @@ PY     := $(VENV)/bin/python
 JOBS   ?= 2
 export FRACTALNB_CACHE_DIR ?= $(CURDIR)/.cache/fractalnb
 
-.PHONY: help book test lint unit lab student browser-check bench reference clean
+# The PDF needs Debian's TeX Live (.ci/run installs it; see README.md, "The book as a PDF")
+HAVE_TEX := $(shell command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdftotext >/dev/null && echo yes)
+
+.PHONY: help book pdf test lint unit lab student browser-check bench reference clean data
 
 help:
 	@echo "make book   build the executed book into build/html"
-	@echo "make test   lint, unit tests, execute every notebook, build the book with -W -n"
+	@echo "make test   lint, unit tests, execute every notebook, build the book with -W -n, its PDF"
+	@echo "make pdf    the whole book as one PDF: build/fractalnb.pdf (Debian's TeX Live)"
+	@echo "make data   download the full CIFAR-10 (torchvision) and derive the checked sample from it"
 	@echo "make lab    open JupyterLab on notebooks/ with the project's environment"
 	@echo "make student  write a student copy of the notebooks (solutions removed) to build/student"
 	@echo "make browser-check  check build/html in headless Chromium (after make book)"
@@ -29,6 +35,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 book: $(VENV)/.installed
 	$(PY) tools/build_book.py --jobs $(JOBS)
+	@if [ -n "$(HAVE_TEX)" ]; then $(PY) tools/build_book.py --pdf-only; \
+	else echo "PDF skipped: no TeX (apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf poppler-utils)"; fi
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
 	  $(PY) tools/browser_check.py build/html; \
 	else echo "browser check skipped: no chromium/chromedriver (apt-get install chromium chromium-driver)"; fi
@@ -42,7 +50,20 @@ unit: $(VENV)/.installed
 
 test: lint unit
 	$(PY) tools/build_book.py --jobs $(JOBS)
+	$(PY) tools/build_book.py --pdf-only
 	$(PY) tools/browser_check.py build/html
+
+# the whole book as one PDF, from the staged executed notebooks of the last build when they
+# are current (nothing is executed twice), else staged and executed first
+pdf: $(VENV)/.installed
+	$(PY) tools/build_book.py --jobs $(JOBS) --pdf-only
+
+# the CIFAR-10 sample, where the internet is reachable (GitHub's runners): the package's own
+# loader downloads the full set into $$FRACTALNB_DATA_DIR and derives the sample from it,
+# checking its checksum (fractalnb/training/data.py)
+data: $(VENV)/.installed
+	$(PY) -c "from fractalnb.training.data import load_cifar10; load_cifar10('full'); \
+	a = load_cifar10('sample'); print('CIFAR-10 sample:', a.x_train.shape, a.x_test.shape, a.source)"
 
 # JupyterLab refuses to start as root (containers, CI machines) unless told it may
 lab: $(VENV)/.installed

@@ -40,6 +40,9 @@ $$
 ```{image} square.png
 :alt: a grey square
 ```
+
+```{book-downloads}
+```
 """
 
 CHAPTER = """# Zebrafish chapter
@@ -94,7 +97,29 @@ def tiny_book(tmp_path_factory) -> Path:
                              str(src.parent / "out"), "-W", "-n", "--keep-going"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return src.parent / "out" / "_build" / "html"
+    html = src.parent / "out" / "_build" / "html"
+    _downloads(html)
+    return html
+
+
+def _downloads(html: Path) -> None:
+    """What tools/build_book.py writes beside the HTML: the chapters' zip and the PDF."""
+    import json
+    import zipfile
+
+    import matplotlib.pyplot as plt
+
+    downloads = html / "_downloads"
+    downloads.mkdir()
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": "1", "outputs": [
+        {"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {},
+         "execution_count": 1}], "execution_count": 1}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    with zipfile.ZipFile(downloads / "fractalnb-notebooks.zip", "w") as archive:
+        archive.writestr("notebooks/zebrafish.ipynb", json.dumps(notebook))
+    fig = plt.figure()
+    fig.savefig(downloads / "fractalnb.pdf")
+    plt.close(fig)
 
 
 def _check(html: Path, tmp_path: Path, capsys) -> tuple[int, str]:
@@ -209,3 +234,31 @@ def test_a_console_error_fails(tiny_book, tmp_path, capsys):
     status, out = _check(html, tmp_path, capsys)
     assert status == 1
     assert "console error" in out and "boom" in out
+
+
+def test_the_repository_button_links_the_configured_repository(tiny_book):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    page = (tiny_book / "notebooks" / "zebrafish.html").read_text()
+    assert f'href="{config["url"]}"' in page
+    assert f'{config["url"]}/edit/{config["branch"]}/notebooks/zebrafish.md' in page
+    assert "Project name not set" not in page
+
+
+def test_a_download_that_is_not_what_it_claims_fails(tiny_book, tmp_path, capsys):
+    html = _copy(tiny_book, tmp_path)
+    (html / "_downloads" / "fractalnb.pdf").write_text("<html>not a pdf</html>")
+    (html / "_downloads" / "fractalnb-notebooks.zip").unlink()
+    status, out = _check(html, tmp_path, capsys)
+    assert status == 1
+    assert "FAIL book/intro.html: fractalnb.pdf is not a PDF file" in out, out
+    assert "FAIL book/intro.html: download /_downloads/fractalnb-notebooks.zip does not load" \
+        in out, out
+
+
+def test_a_landing_page_without_downloads_fails(tiny_book, tmp_path, capsys):
+    html = _copy(tiny_book, tmp_path)
+    page = html / "book" / "intro.html"
+    page.write_text(re.sub(r'href="[^"]*_downloads/[^"]*"', 'href="#"', page.read_text()))
+    status, out = _check(html, tmp_path, capsys)
+    assert status == 1
+    assert "FAIL book/intro.html: the landing page links no .pdf" in out, out

@@ -12,6 +12,14 @@ is opened in a fresh headless Chromium. A page passes when
 - every solution of an exercise is hidden (a ``dropdown`` admonition): hidden at first,
   and open after a click on its title.
 
+- it links the repository (the theme's repository, issue and edit buttons) at the URL and
+  branch of ``_config.yml``'s ``repository:`` block, and shows no placeholder text
+  (Sphinx's "Project name not set");
+- its downloads are real files of the right type, fetched from the server: a chapter's
+  download button gives its ``.ipynb``, a JSON notebook with outputs (the executed
+  copy); the landing page links the whole book as a PDF (a ``%PDF`` file with pages) and a
+  zip of every chapter (it opens, and holds one executed notebook per chapter of the toc).
+
 Then the search page must find a word taken from a chapter and link that chapter, and
 screenshots of the landing page and of one chapter are saved (``build/screenshots``).
 
@@ -35,17 +43,24 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import io
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_book import toc_entries  # noqa: E402  (the one toc walker of tools/)
@@ -56,6 +71,8 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1400")
 NOTEBOOK_DIR = "notebooks/"
 TIMEOUT_S = 240  # seconds a page may take to load and settle before the check fails
+PLACEHOLDERS = ("Project name not set",)  # Sphinx's defaults that must never be shown
+DOWNLOAD_SUFFIXES = (".ipynb", ".zip", ".pdf")
 
 # What a page looks like once it has settled: run in the page by Selenium.
 PAGE_STATE_JS = r"""
@@ -105,6 +122,9 @@ const settle = async () => {
     openSolutions: Array.from(document.querySelectorAll('.solution.admonition:not(.dropdown)'))
                         .map(e => (e.querySelector('.admonition-title') || e).textContent
                                   .trim().slice(0, 60)),
+    links: Array.from(document.querySelectorAll('a[href]'))
+                .map(a => [a.className, a.href]),
+    bodyText: document.body.innerText,
   });
 };
 settle();
@@ -203,6 +223,123 @@ def chromium(chromium_path: str, chromedriver_path: str) -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@dataclass
+class Expectations:
+    """What every page must link: the repository's URL and branch, and the book's chapters."""
+
+    repository: str | None = None
+    branch: str | None = None
+    chapters: list[str] = field(default_factory=list)  # notebooks/NN_name.ipynb
+
+
+def read_expectations(config_path: Path, toc_path: Path) -> Expectations:
+    """Read the repository's URL and branch from ``_config.yml``, the chapters from the toc."""
+    config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
+    repository = (config or {}).get("repository") or {}
+    chapters = [name if name.endswith(".ipynb") else name + ".ipynb"
+                for name in toc_entries(toc_path, "file") if name.startswith(NOTEBOOK_DIR)]
+    chapters = [name for name in chapters if (toc_path.parent / name).is_file()]
+    return Expectations(repository.get("url"), repository.get("branch"), chapters)
+
+
+def fetch(url: str) -> bytes:
+    """Return the body of a local URL (the book's own server)."""
+    with urllib.request.urlopen(url, timeout=60) as response:  # the book's own server, on localhost
+        return response.read()
+
+
+def notebook_problems(data: bytes, name: str) -> list[str]:
+    """Problems of a downloaded notebook: not JSON, not nbformat 4, or no outputs at all."""
+    try:
+        notebook = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        return [f"{name} is not a JSON notebook ({error})"]
+    if not isinstance(notebook, dict) or notebook.get("nbformat") != 4 \
+            or not isinstance(notebook.get("cells"), list):
+        return [f"{name} is not an nbformat-4 notebook"]
+    code = [c for c in notebook["cells"] if c.get("cell_type") == "code"]
+    if code and not any(c.get("outputs") for c in code):
+        return [f"{name} has no outputs (not the executed copy)"]
+    return []
+
+
+def pdf_problems(data: bytes, name: str) -> list[str]:
+    """Problems of a downloaded PDF: not a PDF, or (with poppler's pdfinfo) no pages."""
+    if data[:5] != b"%PDF-":
+        return [f"{name} is not a PDF file"]
+    if shutil.which("pdfinfo"):
+        result = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True)
+        pages = re.search(rb"^Pages:\s+(\d+)", result.stdout, re.M)
+        if result.returncode != 0 or not pages or int(pages.group(1)) < 1:
+            return [f"{name} is not a readable PDF with pages (pdfinfo: "
+                    f"{result.stderr.decode(errors='replace').strip()[:80]})"]
+    return []
+
+
+def zip_problems(data: bytes, name: str, chapters: list[str]) -> list[str]:
+    """Problems of the chapters' zip: it must open and hold every chapter, executed."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as error:
+        return [f"{name} is not a zip file ({error})"]
+    with archive:
+        members = archive.namelist()
+        problems = [f"{name} lacks {chapter}" for chapter in chapters if chapter not in members]
+        for member in members:
+            if not member.endswith(".ipynb"):
+                problems.append(f"{name} holds {member}, not a notebook")
+                continue
+            problems += notebook_problems(archive.read(member), f"{name}:{member}")
+    if not members:
+        problems.append(f"{name} is empty")
+    return problems
+
+
+def check_links(state: dict, page: str, expect: Expectations, landing: bool) -> list[str]:
+    """Check a page's repository links, its downloads and its text for placeholders."""
+    problems = []
+    links = [(cls or "", href) for cls, href in state["links"]]
+    if expect.repository:
+        repo = expect.repository.rstrip("/")
+        if not any(href.rstrip("/") == repo for _, href in links):
+            problems.append(f"no repository button linking {repo}")
+        if expect.branch:
+            edits = [href for _, href in links if href.startswith(repo + "/edit/")]
+            if page.startswith(NOTEBOOK_DIR) and not edits:
+                problems.append(f"no edit button into {repo}/edit/{expect.branch}/")
+            problems += [f"edit button on another branch: {href}" for href in edits
+                         if not href.startswith(f"{repo}/edit/{expect.branch}/")]
+    for text in PLACEHOLDERS:
+        if text in state["bodyText"]:
+            problems.append(f"placeholder text on the page: {text!r}")
+    downloads: dict[str, str] = {}
+    for _, href in links:
+        path = urllib.parse.urlsplit(href).path
+        if href.startswith("http://127.0.0.1") and path.endswith(DOWNLOAD_SUFFIXES):
+            downloads.setdefault(href.split("#")[0], path)
+    if (re.sub(r"\.html$", ".ipynb", page) in expect.chapters
+            and not any(p.endswith(".ipynb") for p in downloads.values())):
+        problems.append("no download button for the chapter's .ipynb")
+    if landing:
+        for suffix, what in ((".pdf", "the whole book as a PDF"), (".zip", "the chapters' zip")):
+            if not any(p.endswith(suffix) for p in downloads.values()):
+                problems.append(f"the landing page links no {suffix} ({what})")
+    for url, path in downloads.items():
+        name = Path(path).name
+        try:
+            data = fetch(url)
+        except OSError as error:  # urllib's HTTPError / URLError
+            problems.append(f"download {path} does not load ({error})")
+            continue
+        if path.endswith(".ipynb"):
+            problems += notebook_problems(data, name)
+        elif path.endswith(".pdf"):
+            problems += pdf_problems(data, name)
+        else:
+            problems += zip_problems(data, name, expect.chapters)
+    return problems
+
+
 def console_errors(driver) -> list[str]:
     """Return (and clear) the error messages on the browser console since the last call."""
     return [entry["message"] for entry in driver.get_log("browser")
@@ -235,7 +372,8 @@ def check_solutions(driver) -> tuple[int, list[str]]:
     return len(boxes), problems
 
 
-def check_page(driver, base: str, page: str) -> PageReport:
+def check_page(driver, base: str, page: str, expect: Expectations | None = None,
+               landing: bool = False) -> PageReport:
     """Open one page and run every check on it."""
     report = PageReport(page)
     start = time.perf_counter()
@@ -257,6 +395,7 @@ def check_page(driver, base: str, page: str) -> PageReport:
         report.problems.append(f"raw TeX left in the text: …{text}…")
     for title in state["openSolutions"]:
         report.problems.append(f"solution not hidden (give it :class: dropdown): {title!r}")
+    report.problems += check_links(state, page, expect or Expectations(), landing)
     report.solutions, problems = check_solutions(driver)
     report.problems += problems
     report.problems += [f"console error: {message}" for message in console_errors(driver)]
@@ -322,7 +461,7 @@ def screenshot(driver, base: str, page: str, path: Path, figure: bool = False) -
 
 
 def run(html_dir: Path, toc: Path, word: str | None, shots: Path, chromium_path: str,
-        chromedriver_path: str) -> int:
+        chromedriver_path: str, config: Path | None = None) -> int:
     """Run every check; print a report; return the exit status."""
     start = time.perf_counter()
     if not (html_dir / "index.html").is_file():
@@ -333,6 +472,7 @@ def run(html_dir: Path, toc: Path, word: str | None, shots: Path, chromium_path:
     chapters = [p for p in pages if p.startswith(NOTEBOOK_DIR)]
     chapter = chapters[0] if chapters else pages[-1]
     word = word or search_word(html_dir, chapter)
+    expect = read_expectations(config or toc.parent / "_config.yml", toc)
     failures: list[str] = []
     images: dict[str, int] = {}
     try:
@@ -341,7 +481,7 @@ def run(html_dir: Path, toc: Path, word: str | None, shots: Path, chromium_path:
                 if not (html_dir / page).is_file():
                     failures.append(f"{page}: not in the built book")
                     continue
-                report = check_page(driver, base, page)
+                report = check_page(driver, base, page, expect, landing=page == pages[0])
                 images[page] = report.images
                 failures += [f"{page}: {p}" for p in report.problems]
                 status = "ok" if not report.problems else f"{len(report.problems)} problem(s)"

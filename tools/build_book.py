@@ -6,20 +6,34 @@ Notebooks are committed without outputs. This script copies the book's sources t
 copies with execution off, warnings as errors and nitpicky references, and checks that
 every page of the table of contents was written and is linked from the landing page.
 
+It also writes the book's downloads into ``<build>/html/_downloads/``: a zip of every
+executed chapter notebook (:data:`ZIP_NAME`; each chapter page's own download button
+gives its executed ``.ipynb``) and, with ``--pdf``, the whole book as one PDF
+(:data:`PDF_NAME`): Sphinx's LaTeX builder (through Jupyter Book, on the same staged,
+executed sources, so nothing is executed twice) and ``latexmk`` with XeLaTeX, from
+Debian's TeX Live packages (see :data:`TEX_PACKAGES`).
+
 Usage: python tools/build_book.py [--jobs N] [--no-execute] [--build-dir DIR] [--only NB ...]
+                                  [--pdf | --pdf-only]
 
 ``--only`` builds a smaller book (the landing page, the named notebooks and the
-bibliography): a quick check of one chapter while writing it.
+bibliography): a quick check of one chapter while writing it. ``--pdf`` builds the PDF
+after the HTML; ``--pdf-only`` builds only the PDF, from the staged sources of an earlier
+build when they are still those of the repository (else it stages and executes first).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -39,7 +53,14 @@ def set_build_dir(path: Path) -> None:
     HTML = BUILD / "html"
 
 
-SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")
+SOURCES = ("_config.yml", "_toc.yml", "CITATION.cff", "book", "notebooks")
+DOWNLOADS = "_downloads"  # folder of the HTML output that holds the book's downloads
+ZIP_NAME = "fractalnb-notebooks.zip"  # every chapter, executed, with its outputs
+PDF_NAME = "fractalnb.pdf"  # the whole book
+STAMP = ".executed"  # written into the stage once its notebooks ran: the sources' fingerprint
+#: Debian's packages the PDF needs (``.ci/run`` installs them; nothing comes from elsewhere)
+TEX_PACKAGES = ("texlive-xetex", "texlive-latex-extra", "texlive-fonts-recommended",
+                "latexmk", "fonts-freefont-otf", "poppler-utils")
 
 
 def toc_entries(toc_path: Path = ROOT / "_toc.yml", key: str = "file") -> list[str]:
@@ -96,6 +117,26 @@ def restrict_toc(keep: list[str]) -> None:
     path.write_text(yaml.safe_dump(create_toc_dict(site_map), sort_keys=False))
 
 
+def sources_fingerprint() -> str:
+    """Return a SHA-256 over the book's sources (names and bytes): what a stage was made from."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        source = ROOT / name
+        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        for path in files:
+            parts = path.relative_to(ROOT).parts
+            if ".ipynb_checkpoints" in parts or "__pycache__" in parts or "generated" in parts:
+                continue
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def stage_is_current() -> bool:
+    """Whether the stage holds executed notebooks made from the sources as they are now."""
+    stamp = STAGE / STAMP
+    return stamp.is_file() and stamp.read_text().strip() == sources_fingerprint()
+
+
 def stage() -> None:
     if STAGE.exists():
         shutil.rmtree(STAGE)
@@ -128,6 +169,7 @@ def execute(notebooks: list[Path], jobs: int) -> None:
     result = subprocess.run(command, cwd=STAGE, env=env)
     if result.returncode != 0:
         sys.exit(f"notebook execution failed (pytest exit {result.returncode})")
+    (STAGE / STAMP).write_text(sources_fingerprint() + "\n")
 
 
 def build_html() -> None:
@@ -141,6 +183,138 @@ def build_html() -> None:
     if result.returncode != 0:
         sys.exit(f"the book build failed (jupyter-book exit {result.returncode})")
     shutil.copytree(BUILD / "jb" / "_build" / "html", HTML)
+
+
+def write_notebook_zip(notebooks: list[Path]) -> Path:
+    """Zip the staged (executed) chapter notebooks into the HTML output's downloads.
+
+    The members are ``notebooks/NN_name.ipynb``, as in the repository, so the zip unpacks
+    into a folder that the package's notebooks expect.
+    """
+    target = HTML / DOWNLOADS / ZIP_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for notebook in notebooks:
+            archive.write(STAGE / notebook, notebook.as_posix())
+    print(f"downloads: {target} ({len(notebooks)} notebooks, {target.stat().st_size} bytes)")
+    return target
+
+
+def page_titles(toc_path: Path) -> list[str]:
+    """Return the title (first ``#`` heading) of every page of the staged toc, in order."""
+    titles = []
+    for name in toc_files(toc_path):
+        base = toc_path.parent / name
+        if base.with_suffix(".ipynb").is_file() or (toc_path.parent / name).suffix == ".ipynb":
+            path = base if base.suffix == ".ipynb" else base.with_suffix(".ipynb")
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        elif base.with_suffix(".md").is_file():
+            text = base.with_suffix(".md").read_text(encoding="utf-8")
+        else:
+            continue
+        match = re.search(r"^# (.+)$", text, re.M)
+        if match:
+            titles.append(match.group(1).strip())
+    return titles
+
+
+def _words(text: str) -> str:
+    """Letters and digits only, lower case, single-spaced: a title as PDF text can match it."""
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+def check_pdf(pdf: Path, titles: list[str], min_pages: int = 1) -> int:
+    """Check a PDF with poppler's ``pdfinfo`` / ``pdftotext``; return its page count.
+
+    Parameters
+    ----------
+    pdf
+        The PDF file.
+    titles
+        Texts that must be in it (compared on their words: case, punctuation, math
+        markup and line breaks aside).
+    min_pages
+        The fewest pages it may have.
+
+    Returns
+    -------
+    int
+        The number of pages.
+
+    Raises
+    ------
+    SystemExit
+        If it is not a PDF, has too few pages or lacks a title.
+    """
+    if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
+        sys.exit(f"{pdf} is not a PDF file")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+    if pages < min_pages:
+        sys.exit(f"{pdf} has {pages} pages, fewer than {min_pages}")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # words broken across lines by hyphenation are joined again
+    flat = _words(re.sub(r"-\n\s*", "", text))
+    missing = [t for t in titles if _words(re.sub(r"\$[^$]*\$", " ", t)) not in flat]
+    if missing:
+        sys.exit(f"{pdf} lacks these page titles: {missing}")
+    return pages
+
+
+def build_pdf(toc_path: Path | None = None) -> Path:
+    """Build the whole book as one PDF from the staged sources: LaTeX, then ``latexmk``.
+
+    Sphinx's LaTeX builder (through Jupyter Book:
+    XeLaTeX, Sphinx's LaTeX theme, see ``latex:`` in ``_config.yml``) writes
+    ``<build>/jb/_build/latex``;
+    ``latexmk`` (the Makefile Sphinx writes there) makes the PDF, which is checked
+    (:func:`check_pdf`) and copied to ``<build>/html/_downloads/`` when the HTML is there.
+
+    Returns
+    -------
+    pathlib.Path
+        The PDF, ``<build>/fractalnb.pdf``.
+    """
+    missing = [tool for tool in ("xelatex", "latexmk", "pdftotext", "pdfinfo")
+               if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"the PDF needs {', '.join(missing)}: apt-get install {' '.join(TEX_PACKAGES)}")
+    start = time.perf_counter()
+    latex = BUILD / "jb" / "_build" / "latex"
+    if latex.exists():
+        shutil.rmtree(latex)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    # no -W here: the HTML build of the same sources has failed on every warning already;
+    # what only LaTeX warns about is printed, and the PDF itself is checked below
+    command = [str(jb), "build", str(STAGE), "--path-output", str(BUILD / "jb"),
+               "--builder", "latex", "-n", "--keep-going"]
+    print("+", " ".join(command), flush=True)
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(f"the LaTeX build failed (jupyter-book exit {result.returncode})")
+    tex = latex / (Path(PDF_NAME).stem + ".tex")
+    if not tex.is_file():
+        sys.exit(f"the LaTeX build wrote no {tex} (see latex.latex_documents in _config.yml)")
+    command = ["make", "-C", str(latex), "all-pdf",
+               "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error -file-line-error"]
+    print("+", " ".join(command), flush=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        log = tex.with_suffix(".log")
+        tail = log.read_text(errors="replace")[-4000:] if log.is_file() else result.stdout[-4000:]
+        sys.exit(f"latexmk failed (exit {result.returncode}); the end of {log}:\n{tail}")
+    pdf = BUILD / PDF_NAME
+    shutil.copy2(tex.with_suffix(".pdf"), pdf)
+    toc_path = toc_path or STAGE / "_toc.yml"
+    pages = check_pdf(pdf, page_titles(toc_path), min_pages=len(toc_files(toc_path)))
+    if HTML.is_dir():
+        (HTML / DOWNLOADS).mkdir(exist_ok=True)
+        shutil.copy2(pdf, HTML / DOWNLOADS / PDF_NAME)
+    print(f"PDF OK: {pdf} ({pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, "
+          f"built in {time.perf_counter() - start:.0f} s)")
+    return pdf
 
 
 def check_html() -> None:
@@ -168,16 +342,31 @@ def main() -> None:
                         help="output folder (default: build/); the HTML lands in <dir>/html")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                         help="build only these notebooks (with the book/ pages)")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--pdf", action="store_true",
+                      help=f"also build the whole book as one PDF ({PDF_NAME})")
+    what.add_argument("--pdf-only", action="store_true",
+                      help="build only the PDF, reusing the staged executed sources when they "
+                           "are current")
     args = parser.parse_args()
     start = time.perf_counter()
     set_build_dir(args.build_dir)
+    if args.pdf_only and not args.only and (args.no_execute or stage_is_current()):
+        print(f"PDF from the staged sources in {STAGE} (already executed)")
+        build_pdf()
+        return
     stage()
     if args.only:
         restrict_toc(args.only)
+    notebooks = toc_notebooks(STAGE / "_toc.yml")
     if not args.no_execute:
-        execute(toc_notebooks(STAGE / "_toc.yml"), args.jobs)
-    build_html()
-    check_html()
+        execute(notebooks, args.jobs)
+    if not args.pdf_only:
+        build_html()
+        write_notebook_zip(notebooks)
+        check_html()
+    if args.pdf or args.pdf_only:
+        build_pdf()
     print(f"built in {time.perf_counter() - start:.0f} s")
 
 

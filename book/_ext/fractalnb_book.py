@@ -17,8 +17,9 @@ notebooks, ``references.bib``, the package), so the pages that use it never drif
 - **The API each chapter uses.** Every chapter notebook ends with links to the
   ``fractalnb`` functions and classes its code cells call (read from the code itself).
 - **A figure glued in a chapter, on another page**: ``glued-figure`` (landing page).
-- **Directives** ``book-map`` (landing page), ``chapter-plan`` (instructors' page),
-  ``book-citation`` and ``bibtex-entries`` (how to cite).
+- **Directives** ``book-map``, ``book-version`` and ``book-downloads`` (landing page),
+  ``chapter-plan`` (instructors' page), ``book-citation`` (generated from ``CITATION.cff``)
+  and ``bibtex-entries`` (how to cite).
 """
 
 from __future__ import annotations
@@ -868,30 +869,193 @@ class BibtexEntries(SphinxDirective):
         return [block]
 
 
+CITATION_FILE = "CITATION.cff"
+"""The book's citation, in Citation File Format 1.2.0, at the root of the repository."""
+
+#: Where the book's downloads lie in the HTML output (written by ``tools/build_book.py``).
+DOWNLOADS = {
+    "pdf": ("_downloads/fractalnb.pdf", "The whole book as one PDF"),
+    "zip": ("_downloads/fractalnb-notebooks.zip",
+            "Every chapter as a Jupyter notebook, executed, with its outputs (one zip)"),
+}
+
+
+def find_citation_file(srcdir: Path) -> Path:
+    """Return ``CITATION.cff`` of the book in ``srcdir`` (or a folder above it).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is none.
+    """
+    for folder in (srcdir, *srcdir.parents):
+        if (folder / CITATION_FILE).is_file():
+            return folder / CITATION_FILE
+    raise FileNotFoundError(f"no {CITATION_FILE} in {srcdir} or a folder above it")
+
+
+def read_citation(path: Path) -> dict:
+    """Read a ``CITATION.cff`` (YAML) and check the fields the book's citation uses.
+
+    Raises
+    ------
+    ValueError
+        If a field the citation needs is missing.
+    """
+    import yaml
+
+    cff = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = [key for key in ("cff-version", "title", "authors", "version", "date-released",
+                               "repository-code") if not cff.get(key)]
+    if missing:
+        raise ValueError(f"{path} lacks {missing}")
+    return cff
+
+
+def cff_author_names(cff: dict) -> list[str]:
+    """Return the authors of a CFF record as BibTeX names (``Family, Given`` or an entity)."""
+    names = []
+    for author in cff["authors"]:
+        if author.get("family-names"):
+            family = " ".join(filter(None, [author.get("name-particle"),
+                                            author["family-names"]]))
+            given = author.get("given-names", "")
+            names.append(f"{family}, {given}" if given else family)
+        else:
+            names.append("{" + author["name"] + "}")  # an entity: braces keep it whole
+    return names
+
+
+def cff_bibtex(cff: dict, key: str | None = None) -> str:
+    r"""Return a BibTeX entry for a CFF record.
+
+    Examples
+    --------
+    >>> print(cff_bibtex({"title": "T", "authors": [{"name": "The T authors"}],
+    ...                   "version": "1.0", "date-released": "2026-01-02",
+    ...                   "repository-code": "https://example.org/t"}, key="t2026"))
+    @misc{t2026,
+      title        = {T},
+      author       = {{The T authors}},
+      year         = {2026},
+      version      = {1.0},
+      howpublished = {\url{https://example.org/t}},
+      note         = {Version 1.0}
+    }
+    """
+    year = str(cff["date-released"])[:4]
+    key = key or f"fractalnb{year}"
+    return "\n".join([
+        f"@misc{{{key},",
+        f"  title        = {{{cff['title']}}},",
+        f"  author       = {{{' and '.join(cff_author_names(cff))}}},",
+        f"  year         = {{{year}}},",
+        f"  version      = {{{cff['version']}}},",
+        f"  howpublished = {{\\url{{{cff['repository-code']}}}}},",
+        f"  note         = {{Version {cff['version']}}}",
+        "}",
+    ])
+
+
+def cff_text(cff: dict) -> str:
+    """Return a one-line citation of a CFF record (authors, year, title, version, address).
+
+    Examples
+    --------
+    >>> cff_text({"title": "T", "authors": [{"given-names": "Ada", "family-names": "Lovelace"}],
+    ...           "version": "1.0", "date-released": "2026-01-02",
+    ...           "repository-code": "https://example.org/t"})
+    'Lovelace, Ada (2026). T (version 1.0). https://example.org/t'
+    """
+    authors = "; ".join(name.strip("{}") for name in cff_author_names(cff))
+    return (f"{authors} ({str(cff['date-released'])[:4]}). {cff['title']} "
+            f"(version {cff['version']}). {cff['repository-code']}")
+
+
 class BookCitation(SphinxDirective):
-    """A BibTeX entry for the book itself, from the book's title, author, year and version."""
+    """The book's citation, generated from ``CITATION.cff``: a sentence and a BibTeX entry.
+
+    The file's ``version`` must be ``fractalnb.__version__`` and its ``title`` the book's
+    title: a citation that disagrees with the book it cites is an error.
+    """
 
     option_spec = {"key": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:  # noqa: D102
         import fractalnb
 
-        year = re.search(r"\d{4}", str(self.config.copyright))
-        year = year.group(0) if year else str(datetime.now().year)
-        key = self.options.get("key", f"fractalnb{year}")
-        text = "\n".join([
-            f"@misc{{{key},",
-            f"  title        = {{{self.config.project}}},",
-            f"  author       = {{{{{self.config.author}}}}},",
-            f"  year         = {{{year}}},",
-            "  howpublished = {Executable book (Jupyter Book) with the Python package "
-            f"fractalnb {fractalnb.__version__}}},",
-            f"  note         = {{Version {fractalnb.__version__}}}",
-            "}",
-        ])
+        try:
+            path = find_citation_file(Path(self.env.srcdir))
+            cff = read_citation(path)
+        except (FileNotFoundError, ValueError) as error:
+            raise self.error(str(error)) from None
+        self.env.note_dependency(str(path))
+        title = self.config.html_title or self.config.project
+        if str(cff["version"]) != fractalnb.__version__:
+            raise self.error(f"{path}: version {cff['version']} is not fractalnb.__version__ "
+                             f"({fractalnb.__version__}): update one of them")
+        if cff["title"] != title:
+            raise self.error(f"{path}: title {cff['title']!r} is not the book's ({title!r})")
+        text = cff_bibtex(cff, self.options.get("key"))
+        sentence = nodes.paragraph()
+        sentence += nodes.Text(cff_text(cff).removesuffix(str(cff["repository-code"])))
+        sentence += nodes.reference(cff["repository-code"], cff["repository-code"],
+                                    refuri=cff["repository-code"])
         block = nodes.literal_block(text, text)
         block["language"] = "bibtex"
-        return [block]
+        return [sentence, block]
+
+
+def build_date() -> str:
+    """Return the build's date, ``YYYY-MM-DD`` (UTC): ``$SOURCE_DATE_EPOCH`` if set, else today."""
+    from datetime import timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch
+            else datetime.now(tz=timezone.utc))
+    return when.strftime("%Y-%m-%d")
+
+
+class BookVersion(SphinxDirective):
+    """One sentence: the version of ``fractalnb`` (and of the book) and the date it was built."""
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        import fractalnb
+
+        paragraph = nodes.paragraph(classes=["book-version"])
+        paragraph += nodes.Text(f"Version {fractalnb.__version__} of the book and of the "
+                                f"package fractalnb, built on {build_date()}.")
+        return [paragraph]
+
+
+class BookDownloads(SphinxDirective):
+    """Links to the book's downloads: the whole book as a PDF and every chapter in one zip.
+
+    The files are written into the HTML output by ``tools/build_book.py`` (see
+    :data:`DOWNLOADS`); the links are relative to the page. The PDF itself gets a sentence
+    instead (a relative link means nothing there).
+    """
+
+    def run(self) -> list[nodes.Node]:  # noqa: D102
+        up = "../" * self.env.docname.count("/")
+        items = nodes.bullet_list()
+        for kind, (target, label) in DOWNLOADS.items():
+            item = nodes.list_item()
+            paragraph = nodes.paragraph()
+            paragraph += nodes.reference(label, label, refuri=up + target,
+                                         classes=[f"book-download-{kind}"])
+            item += paragraph
+            items += item
+        item = nodes.list_item()
+        item += nodes.paragraph(text="One chapter: the download button at the top of its page "
+                                     "gives its notebook (.ipynb), executed, with its outputs.")
+        items += item
+        html = addnodes.only(expr="html")
+        html += items
+        other = addnodes.only(expr="not html")
+        other += nodes.paragraph(text="The HTML edition of this book links its downloads: "
+                                      "this PDF, and every chapter as an executed notebook.")
+        return [html, other]
 
 
 def setup(app: Sphinx) -> dict:
@@ -912,4 +1076,6 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("chapter-plan", ChapterPlan)
     app.add_directive("bibtex-entries", BibtexEntries)
     app.add_directive("book-citation", BookCitation)
+    app.add_directive("book-version", BookVersion)
+    app.add_directive("book-downloads", BookDownloads)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
