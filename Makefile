@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 book: $(VENV)/.installed
 	$(PY) tools/build_book.py --jobs $(JOBS)
 	@if [ -n "$(HAVE_TEX)" ]; then $(PY) tools/build_book.py --pdf-only; \
-	else echo "PDF skipped: no TeX (apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf poppler-utils)"; fi
+	else echo "PDF skipped: no TeX (apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf fonts-lmodern fonts-dejavu-core poppler-utils)"; fi
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
 	  $(PY) tools/browser_check.py build/html; \
 	else echo "browser check skipped: no chromium/chromedriver (apt-get install chromium chromium-driver)"; fi

@@ -264,3 +264,27 @@ def test_a_pdf_download_must_be_a_pdf(tmp_path):
     fig.savefig(tmp_path / "one.pdf")
     plt.close(fig)
     assert browser_check.pdf_problems((tmp_path / "one.pdf").read_bytes(), "one.pdf") == []
+
+
+def test_no_docstring_or_string_of_the_package_holds_a_control_character():
+    """``"\\alpha"`` in a plain (not raw) docstring is BEL + "lpha": the PDF stops on it."""
+    import ast
+
+    bad = []
+    for path in sorted((ROOT / "fractalnb").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                controls = {c for c in node.value if ord(c) < 32 and c not in "\n\t"}
+                if controls:
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(controls)}")
+    assert not bad, f"strings with control characters (use a raw string r'...'): {bad}"
+
+
+def test_no_math_sub_or_superscript_is_an_unbraced_operator():
+    r"""``x_\min`` works in MathJax but not under unicode-math (the PDF): write ``x_{\min}``."""
+    pattern = re.compile(r"[_^]\\(min|max|log|exp|sup|inf|lim|sum|prod|arg|det|operatorname)\b")
+    sources = [*(ROOT / "fractalnb").rglob("*.py"), *(ROOT / "notebooks").glob("*.ipynb"),
+               *(ROOT / "book").rglob("*.md")]
+    bad = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in sorted(sources)
+           for m in pattern.finditer(p.read_text())]
+    assert not bad, f"unbraced operators after _ or ^: {bad}"

@@ -60,7 +60,8 @@ PDF_NAME = "fractalnb.pdf"  # the whole book
 STAMP = ".executed"  # written into the stage once its notebooks ran: the sources' fingerprint
 #: Debian's packages the PDF needs (``.ci/run`` installs them; nothing comes from elsewhere)
 TEX_PACKAGES = ("texlive-xetex", "texlive-latex-extra", "texlive-fonts-recommended",
-                "latexmk", "fonts-freefont-otf", "poppler-utils")
+                "latexmk", "fonts-freefont-otf", "fonts-lmodern", "fonts-dejavu-core",
+                "poppler-utils")
 
 
 def toc_entries(toc_path: Path = ROOT / "_toc.yml", key: str = "file") -> list[str]:

@@ -515,7 +515,12 @@ class ResolveGluedImages(SphinxPostTransform):
             target = outdir / self.app.builder.imagedir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-            uri = os.path.relpath(target, (outdir / self.env.docname).parent)
+            # HTML pages link images relative to their own folder; the LaTeX builder writes
+            # one document at the output root and copies images there, so its paths are
+            # relative to the root
+            page = outdir if self.app.builder.format == "latex" else (
+                outdir / self.env.docname).parent
+            uri = os.path.relpath(target, page)
             image = nodes.image(uri=uri, alt=node["alt"], candidates={"*": uri})
             if "width" in node:
                 image["width"] = node["width"]
