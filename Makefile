@@ -14,14 +14,15 @@ export FRACTALNB_CACHE_DIR ?= $(CURDIR)/.cache/fractalnb
 # The PDF needs Debian's TeX Live (.ci/run installs it; see README.md, "The book as a PDF")
 HAVE_TEX := $(shell command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdftotext >/dev/null && echo yes)
 
-.PHONY: help book pdf test lint unit lab student browser-check bench reference clean data
+.PHONY: help book pdf test lint unit lab lab-student student browser-check bench reference clean data
 
 help:
 	@echo "make book   build the executed book into build/html"
 	@echo "make test   lint, unit tests, execute every notebook, build the book with -W -n, its PDF"
 	@echo "make pdf    the whole book as one PDF: build/fractalnb.pdf (Debian's TeX Live)"
 	@echo "make data   download the full CIFAR-10 (torchvision) and derive the checked sample from it"
-	@echo "make lab    open JupyterLab on notebooks/ with the project's environment"
+	@echo "make lab    open JupyterLab on a copy of notebooks/ (build/lab) with the project's environment"
+	@echo "make lab-student  open JupyterLab on the student copy (build/student/notebooks)"
 	@echo "make student  write a student copy of the notebooks (solutions removed) to build/student"
 	@echo "make browser-check  check build/html in headless Chromium (after make book)"
 	@echo "make bench  run the benchmarks in benchmarks/ (not part of CI)"
@@ -46,7 +47,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check fractalnb tests tools benchmarks notebooks
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -n $(JOBS) tests --doctest-modules fractalnb
+	$(PY) -m pytest -n $(JOBS) --durations=15 tests --doctest-modules fractalnb
 
 test: lint unit
 	$(PY) tools/build_book.py --jobs $(JOBS)
@@ -65,9 +66,17 @@ data: $(VENV)/.installed
 	$(PY) -c "from fractalnb.training.data import load_cifar10; load_cifar10('full'); \
 	a = load_cifar10('sample'); print('CIFAR-10 sample:', a.x_train.shape, a.x_test.shape, a.source)"
 
-# JupyterLab refuses to start as root (containers, CI machines) unless told it may
+# JupyterLab works on a copy, build/lab/notebooks (tools/lab_copy.py refreshes it from
+# notebooks/, which it never writes): saving with outputs never dirties the sources.
+# JupyterLab refuses to start as root (containers, CI machines) unless told it may.
+LAB_NOTEBOOKS ?= build/lab/notebooks
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	@if [ "$(LAB_NOTEBOOKS)" = build/lab/notebooks ]; then $(PY) tools/lab_copy.py notebooks build/lab/notebooks; fi
+	$(VENV)/bin/jupyter lab --notebook-dir=$(LAB_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# the student copy (make student) in JupyterLab: build/student/notebooks, solutions removed
+lab-student: student
+	$(MAKE) lab LAB_NOTEBOOKS=build/student/notebooks
 
 student: $(VENV)/.installed
 	$(PY) tools/student_copy.py --out build/student

@@ -38,6 +38,7 @@ __version__ = "0.1.0"
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=[
+        "dynamics",
         "environment",
         "geometry",
         "graphs",
@@ -63,6 +64,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "random_networks.sampling": ["sample_networks"],
         "graphs.boxcover": ["box_cover"],
         "graphs.self_similarity": ["ss_rate"],
+        "dynamics.persistent_homology": ["ph_dimension"],
     },
 )
 __all__ = [*__all__, "__version__"]

@@ -27,7 +27,8 @@ from fractalnb.training import analyze, compare, weight_layers
 COLUMNS = (
     "name", "module", "kind", "role", "depth", "layer_depth", "shape", "grid", "numel",
     "rule", "tau", "density", "dimension", "ci_low", "ci_high", "r2", "self_similarity",
-    "dsi_residual", "n_fit", "r_min", "r_max", "note",
+    "dsi_residual", "n_fit", "r_min", "r_max", "esd_alpha", "esd_n_evals",
+    "surface_dimension", "note",
 )  # fmt: skip
 
 LOG3_LOG2 = math.log(3) / math.log(2)
@@ -107,7 +108,7 @@ def test_rows_agree_with_box_dimension_on_each_tensor():
     for name, param in net.named_parameters():
         row = _row(table, name)
         view = unfold_conv(param.detach())
-        fit = box_dimension(view)
+        fit = box_dimension(view, dilation=2)  # analyze counts at dyadic scales
         assert row["dimension"] == pytest.approx(fit.dimension, abs=1e-12)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(fit.ci)
         assert row["r2"] == pytest.approx(fit.r2)
@@ -115,6 +116,66 @@ def test_rows_agree_with_box_dimension_on_each_tensor():
         assert row["tau"] == pytest.approx(fit.tau)
         assert row["rule"] == fit.rule
     assert table["layer_depth"].tolist() == [0, 0, 1, 1]
+
+
+def test_esd_alpha_column_is_the_spectral_fit_of_each_weight_matrix():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(16, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(256, 64),
+                        nn.Linear(64, 10))
+    table = analyze(net, spectral=True)
+    conv, fc, head = (_row(table, n) for n in ("0.weight", "3.weight", "4.weight"))
+    # WeightWatcher's conventions: a conv kernel is 9 matrices 32 x 16, eigenvalues pooled
+    assert conv["esd_n_evals"] == 9 * 16 and fc["esd_n_evals"] == 64
+    assert conv["esd_alpha"] == pytest.approx(training.esd_alpha(net[0].weight).alpha)
+    assert fc["esd_alpha"] == pytest.approx(training.esd_alpha(net[3].weight).alpha)
+    # 10 eigenvalues are too few for a tail; biases have no spectrum: NaN, not dropped
+    assert head["esd_n_evals"] == 10 and math.isnan(head["esd_alpha"])
+    biases = table[table["role"] == "bias"]
+    assert biases["esd_alpha"].isna().all() and (biases["esd_n_evals"] == 0).all()
+    off = analyze(net)  # off by default
+    assert off["esd_alpha"].isna().all() and (off["esd_n_evals"] == 0).all()
+    np.testing.assert_array_equal(off["dimension"].fillna(-1), table["dimension"].fillna(-1))
+
+
+def test_esd_alpha_column_separates_a_heavy_tailed_layer_from_a_gaussian_one():
+    rng = np.random.default_rng(1)
+    model = nn.ModuleDict({"gauss": nn.Linear(400, 800), "heavy": nn.Linear(400, 800),
+                           "zero": nn.Linear(400, 800)})
+    _set(model["gauss"].weight, rng.standard_normal((800, 400)))
+    heavy = (rng.pareto(1.0, (800, 400)) + 1.0) * rng.choice([-1.0, 1.0], (800, 400))
+    _set(model["heavy"].weight, heavy)  # tail index mu = 1: ESD alpha = 1 + mu / 2 = 1.5
+    _set(model["zero"].weight, np.zeros((800, 400)))
+    table = analyze(model, spectral=True)
+    assert _row(table, "gauss.weight")["esd_alpha"] > 4
+    assert _row(table, "heavy.weight")["esd_alpha"] == pytest.approx(1.5, abs=0.15)
+    zero = _row(table, "zero.weight")
+    assert math.isnan(zero["esd_alpha"]) and zero["esd_n_evals"] == 0
+
+
+def test_surface_dimension_column_reads_each_weight_matrix_as_a_surface():
+    # a layer holding an exact fBm surface of H = 0.4 (D = 2.6), one of white noise (D = 3)
+    rng = np.random.default_rng(2)
+    model = nn.ModuleDict({"fbm": nn.Linear(256, 256), "noise": nn.Linear(256, 256),
+                           "zero": nn.Linear(64, 64), "conv": nn.Conv2d(4, 16, 3),
+                           "head": nn.Linear(8, 3)})
+    fbm = geometry.fractional_brownian_surface(256, 0.4, seed=0, method="exact").values
+    _set(model["fbm"].weight, fbm)
+    _set(model["noise"].weight, rng.standard_normal((256, 256)))
+    _set(model["zero"].weight, np.zeros((64, 64)))
+    table = analyze(model)
+    got = _row(table, "fbm.weight")["surface_dimension"]
+    assert got == pytest.approx(geometry.madogram_dimension(model["fbm"].weight).dimension)
+    assert got == pytest.approx(2.6, abs=0.03)
+    assert _row(table, "noise.weight")["surface_dimension"] == pytest.approx(3.0, abs=0.02)
+    # a conv kernel is the matrix out x (in kh kw), whatever the box-counting view is
+    kernel = geometry.madogram_dimension(model["conv"].weight.reshape(16, -1)).dimension
+    for view in ("unfold", "grid"):
+        row = _row(analyze(model, conv=view), "conv.weight")
+        assert row["surface_dimension"] == pytest.approx(kernel)
+    # biases, a side of 3 (< max_lag + 2) and a constant matrix: NaN, rows kept
+    assert table.loc[table["role"] == "bias", "surface_dimension"].isna().all()
+    assert math.isnan(_row(table, "head.weight")["surface_dimension"])
+    assert math.isnan(_row(table, "zero.weight")["surface_dimension"])
 
 
 def test_threshold_mode_and_fit_range_are_passed_through():
@@ -193,6 +254,7 @@ def test_bad_arguments_raise_naming_them(kwargs, word):
         ({"fit_range": 4}, "fit_range"),
         ({"fit_range": (2.0, 8)}, "fit_range"),
         ({"progress": "yes"}, "progress"),
+        ({"spectral": 1}, "spectral"),
         ({"device": 0.5}, "device"),
     ],
 )
@@ -248,6 +310,7 @@ def test_a_global_positive_scale_leaves_every_dimension_unchanged(out, inp, seed
     a, b = analyze(layer), analyze(twin)
     np.testing.assert_array_equal(a["density"], b["density"])
     np.testing.assert_array_equal(a["dimension"].fillna(-1), b["dimension"].fillna(-1))
+    np.testing.assert_allclose(a["surface_dimension"], b["surface_dimension"], rtol=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

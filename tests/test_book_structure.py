@@ -73,7 +73,9 @@ def test_notebook_names_are_sequenced(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_parameters_cell_reads_the_profile(path):
-    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    # the hidden set-up cell of tools/setup_cell.py (tag fractalnb-setup) may come first
+    code = [c for c in _cells(path) if c["cell_type"] == "code"
+            and "fractalnb-setup" not in c.get("metadata", {}).get("tags", [])]
     tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
     assert code[0] is tagged[0], f"{path.name}: the parameters cell must be the first code cell"

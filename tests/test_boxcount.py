@@ -1,9 +1,13 @@
 """Box counting and the dimension fit, against plain definitions and known answers.
 
 - box_counts equals a box-by-box loop (any rank 1-4, any shape, any scales, both modes);
-- the dimension of the analytic fractals: exact to 1e-6 at the construction's scales,
-  within 0.05 with the default scales (Cantor, Sierpinski triangle and carpet, lines,
-  filled squares), within 0.075 for the Vicsek fractal and the Menger sponge;
+- the dimension of the analytic fractals: exact to 1e-6 at the construction's scales;
+  with the default settings, every construction of fractalnb.geometry.fractals in ranks
+  1-3 at every level with >= 64 cells per side (up to 2**24 cells; the larger levels
+  through their default scales, which are the matched ones) within 0.05 (in fact exact),
+  filled squares and axis-aligned or diagonal lines of any side >= 64 exact, lines at
+  other angles within 0.07; the old dyadic default (dilation=2) misses several of them
+  by more than 0.05;
 - differential box counting: a plane has D = 2 exactly; fBm surfaces give D = 3 - H
   within the stated tolerance DBC_TOLERANCE (the estimator is biased low, see
   book/formalisation.md) and in the right order;
@@ -29,6 +33,7 @@ from fractalnb.geometry import (
     box_counts,
     box_dimension,
     default_fit_range,
+    default_scales,
     differential_box_counts,
     dilation_scales,
     fit_dimension,
@@ -181,30 +186,104 @@ def test_dimension_is_exact_at_the_construction_scales(fractal):
     assert fit.dilation == fractal.dilation
 
 
-DEFAULT_SCALES = [
-    (geometry.cantor_set(10), 0.05),
-    (geometry.sierpinski_triangle(9), 0.05),
-    (geometry.sierpinski_carpet(6), 0.05),
-    (geometry.line(512, 0), 0.05),
-    (geometry.line(512, 45), 0.05),
-    (geometry.line(1000, 30), 0.05),
-    (geometry.line(700, 10), 0.05),
-    (geometry.filled_square(512), 0.05),
-    (geometry.filled_square(1000), 0.05),
-    (geometry.vicsek_fractal(7), 0.075),
-    (geometry.menger_sponge(5), 0.075),
+_BUILD_LIMIT = 1 << 24  # cells: the largest level each test builds (memory and time)
+_CONSTRUCTIONS = [  # (builder, rank, base, side exponent per level): side = base**level
+    ("cantor_set", geometry.cantor_set, 1, 3, {}),
+    ("cantor_dust_2", geometry.cantor_dust, 2, 3, {"rank": 2}),
+    ("cantor_dust_3", geometry.cantor_dust, 3, 3, {"rank": 3}),
+    ("sierpinski_triangle", geometry.sierpinski_triangle, 2, 2, {}),
+    ("sierpinski_carpet", geometry.sierpinski_carpet, 2, 3, {}),
+    ("vicsek_fractal", geometry.vicsek_fractal, 2, 3, {}),
+    ("menger_sponge", geometry.menger_sponge, 3, 3, {}),
+    ("line_0", lambda level: geometry.line(2**level, 0), 2, 2, {}),
+    ("line_45", lambda level: geometry.line(2**level, 45), 2, 2, {}),
+    ("filled_square", lambda level: geometry.filled_square(2**level), 2, 2, {}),
+]
+_MAX_CELLS = 1 << 28  # the constructors' own limit (fractals._MAX_CELLS)
+
+
+def _levels(rank, base, limit):
+    """The levels with >= 64 cells per side and at most ``limit`` cells."""
+    return [lv for lv in range(1, 40) if base**lv >= 64 and base ** (lv * rank) <= limit]
+
+
+ANALYTIC = [
+    pytest.param(build, level, kwargs, id=f"{name}-L{level}",
+                 marks=[pytest.mark.slow] if base ** (level * rank) > 1 << 20 else [])
+    for name, build, rank, base, kwargs in _CONSTRUCTIONS
+    for level in _levels(rank, base, _BUILD_LIMIT)
 ]
 
 
-@pytest.mark.parametrize(
-    ("fractal", "tolerance"), DEFAULT_SCALES, ids=lambda f: getattr(f, "name", "")
-)
-def test_dimension_with_the_default_scales(fractal, tolerance):
+@pytest.mark.parametrize(("build", "level", "kwargs"), ANALYTIC)
+def test_default_settings_on_every_analytic_fractal(build, level, kwargs):
+    fractal = build(level, **kwargs)
     fit = box_dimension(fractal.mask)
-    assert np.all(fit.scales == dilation_scales(fractal.mask.shape))
-    assert abs(fit.dimension - fractal.dimension) <= tolerance
-    assert fit.ci[0] <= fit.dimension <= fit.ci[1]
-    assert 0.9 <= fit.r2 <= 1.0 and 0 < fit.self_similarity <= 1.0
+    assert abs(fit.dimension - fractal.dimension) <= 0.05  # the target of issue 14
+    # on a grid of side lambda^L the default scales are the matched ones: exact
+    np.testing.assert_array_equal(fit.scales, fractal.matched_scales())
+    assert fit.sides is None
+    assert fit.dimension == pytest.approx(fractal.dimension, abs=1e-9)
+    assert fit.n_fit >= 3 and fit.fit_range[0] > 1 and fit.r2 == 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "rank", "base", "kwargs"), _CONSTRUCTIONS, ids=[c[0] for c in _CONSTRUCTIONS]
+)
+def test_default_scales_are_the_matched_scales_at_every_level(name, build, rank, base, kwargs):
+    # every level the constructors allow, from the shape alone (the grids above
+    # _BUILD_LIMIT are not built): N(lambda^k) = m^(L-k) makes those fits exact
+    for level in _levels(rank, base, _MAX_CELLS):
+        shape = (base**level,) * rank
+        np.testing.assert_array_equal(default_scales(shape), base ** np.arange(level + 1))
+
+
+def test_the_old_dyadic_default_misses_the_target():
+    # what the default was before issue 14: dilation=2 (dyadic scales, same fit range)
+    misses = {
+        f.name: box_dimension(f.mask, dilation=2).dimension - f.dimension
+        for f in (geometry.vicsek_fractal(6), geometry.menger_sponge(4),
+                  geometry.cantor_dust(4, rank=3), geometry.filled_square(65))
+    }  # fmt: skip
+    assert all(abs(error) > 0.05 for error in misses.values()), misses
+    assert misses["Vicsek fractal, level 6"] == pytest.approx(-0.072, abs=5e-4)
+
+
+@pytest.mark.parametrize("side", [64, 65, 81, 100, 127, 200, 243, 500, 729, 1000])
+def test_filled_squares_and_axis_lines_of_any_side_are_exact(side):
+    for fractal in (geometry.filled_square(side), geometry.line(side, 0), geometry.line(side, 45)):
+        fit = box_dimension(fractal.mask)
+        assert fit.dimension == pytest.approx(fractal.dimension, abs=1e-9), fractal.name
+    for angle in (10, 30):  # the staircase of a digital line: not exactly self-similar
+        fit = box_dimension(geometry.line(side, angle).mask)
+        assert abs(fit.dimension - 1.0) <= 0.07, (side, angle, fit.dimension)
+
+
+def test_default_scales_and_mean_box_sides():
+    assert default_scales((729, 729)).tolist() == [1, 3, 9, 27, 81, 243, 729]
+    assert default_scales((64, 576)).tolist() == [1, 2, 4, 8, 16, 32, 64, 96, 144, 288, 576]
+    assert default_scales((1, 256)).tolist() == dilation_scales((256,)).tolist()
+    for shape in [(127,), (65, 65), (10, 256), (33, 129, 7), (3, 3, 3, 3), (1, 1), (720,)]:
+        r = default_scales(shape)
+        assert r[0] == 1 and r[-1] <= max(shape) and np.all(np.diff(r) > 0)
+        assert np.all(r[1:] <= 3 * r[:-1])
+    fit = box_dimension(geometry.filled_square(65).mask)  # scales 2, 5, 13 fitted
+    np.testing.assert_array_equal(fit.scales, [1, 2, 5, 13, 18, 25, 65])
+    assert fit.sides[1] == pytest.approx(65 / 33) and fit.sides[2] == 5.0
+    assert fit.dimension == pytest.approx(2.0, abs=1e-12)
+
+
+def test_explicit_scales_and_dilation_are_used_exactly():
+    mask = geometry.vicsek_fractal(4).mask
+    scales = [1, 2, 4, 8, 16, 32, 64]
+    fit = box_dimension(mask, scales=scales)
+    assert fit.scales.tolist() == scales and fit.sides is None
+    plain = fit_dimension(scales, box_counts(mask, scales), fit_range=None, shape=mask.shape,
+                          rule="mask")  # fmt: skip
+    assert fit.dimension == plain.dimension and fit.ci == plain.ci
+    dyadic = box_dimension(mask, dilation=2)
+    assert dyadic.scales.tolist() == scales and dyadic.dimension == fit.dimension
+    assert box_dimension(mask, dilation=3).scales.tolist() == [1, 3, 9, 27, 81]
 
 
 def test_boundary_mode_of_a_filled_disc_gives_dimension_one_away_from_the_pixel_scale():

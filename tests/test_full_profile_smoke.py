@@ -34,7 +34,9 @@ TOKEN_MODELS = ("vit", "mixer")
 
 
 def _parameters_source(path: Path) -> str:
-    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    # the hidden set-up cell of tools/setup_cell.py (tag fractalnb-setup) may come first
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"
+             and "fractalnb-setup" not in c.get("metadata", {}).get("tags", [])]
     assert cells, f"{path.name} has no code cell"
     assert "parameters" in cells[0].get("metadata", {}).get("tags", []), (
         f"{path.name}: the first code cell is not tagged 'parameters'")
@@ -55,8 +57,11 @@ def _chapter(prefix: str) -> Path:
 
 
 def _check_sane(name: str, value: object) -> None:
-    """A parameter is a number (floats finite), a string, None, or a container of those."""
-    if isinstance(value, (bool, str, int, np.integer)) or value is None:
+    """A parameter is a number (floats finite), a string, None, a torch dtype (the precision
+    a chapter computes in), or a container of those."""
+    import torch
+
+    if isinstance(value, (bool, str, int, np.integer, torch.dtype)) or value is None:
         return  # signs are checked where they matter (counts, seeds: _check_sizes)
     if isinstance(value, (float, np.floating)):
         assert math.isfinite(value), f"{name} = {value} is not finite"

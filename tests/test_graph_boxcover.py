@@ -243,15 +243,75 @@ def test_33_flower_memb_box_dimension():
     assert abs(fit.dimension - graphs.flower_box_dimension(3, 3)) < 0.05
 
 
-def test_23_flower_local_slopes_rise_toward_theory_from_below():
-    # The asymmetric (2,3)-flower (d_B = ln 5 / ln 2 = 2.32) converges slowly (chapter 11):
-    # at l_B = 2^k the local slopes increase with k and stay below the theory.
-    adjacency = graphs.uv_flower(2, 3, 6)
-    sizes = 2 ** np.arange(1, 5)
-    counts = graphs.graph_box_counts(adjacency, sizes, method="greedy", seed=0)
-    slopes = np.log(counts[:-1] / counts[1:]) / np.log(2)
-    assert np.all(np.diff(slopes) > 0)
-    assert np.all(slopes < graphs.flower_box_dimension(2, 3))
+def test_23_flower_diameters_double_plus_one():
+    # D_1 = 2, D_2 = 6 and D_{k+1} = 2 D_k + 1: the box sizes D_k + 1 double from k = 2 on
+    diameters = [graphs.flower_diameter(2, 3, k) for k in range(1, 6)]
+    assert diameters == [2, 6, 13, 27, 55]
+    for gen in range(0, 5):  # the breadth-first search agrees with networkx
+        graph = nx.from_scipy_sparse_array(graphs.uv_flower(2, 3, gen))
+        assert graphs.flower_diameter(2, 3, gen) == nx.diameter(graph)
+    # symmetric flowers: the diameter is the hub distance u^n
+    assert [graphs.flower_diameter(2, 2, k) for k in range(1, 5)] == [2, 4, 8, 16]
+
+
+@pytest.mark.parametrize(("u", "v", "gen", "k"), [(2, 3, 4, 1), (2, 3, 4, 2), (2, 3, 4, 3),
+                                                  (2, 2, 4, 2), (3, 3, 3, 1), (2, 3, 3, 3)])
+def test_subflower_cover_is_a_valid_covering_with_w_to_the_n_minus_k_boxes(u, v, gen, k):
+    adjacency = graphs.uv_flower(u, v, gen)
+    labels = graphs.subflower_cover(u, v, gen, k)
+    assert labels.shape == (adjacency.shape[0],)
+    assert sorted(np.unique(labels).tolist()) == list(range((u + v) ** (gen - k)))
+    distances = graphs.hop_distances(adjacency).astype(int)
+    diameter = graphs.flower_diameter(u, v, k)
+    widest = max(int(distances[np.ix_(labels == b, labels == b)].max())
+                 for b in np.unique(labels))
+    assert widest == diameter  # every box: a sub-flower with its own diameter D_k
+    # so it is a box of size D_k + 1, and the optimal N_B(D_k + 1) <= (u + v)^(n - k)
+    assert graphs.subflower_bound(u, v, gen, [diameter + 1]).tolist() == [(u + v) ** (gen - k)]
+
+
+def test_subflower_bound_has_the_exact_slope_at_commensurate_sizes():
+    gen = 6
+    sizes = np.array([graphs.flower_diameter(2, 3, k) + 1 for k in range(2, gen)])
+    assert sizes.tolist() == [7, 14, 28, 56]  # l_k = D_k + 1 doubles
+    bound = graphs.subflower_bound(2, 3, gen, sizes)
+    assert bound.tolist() == [5 ** (gen - k) for k in range(2, gen)]
+    np.testing.assert_allclose(geometry.local_slopes(sizes, bound),
+                               graphs.flower_box_dimension(2, 3), rtol=1e-12)
+    # between commensurate sizes the bound holds its value; below D_1 + 1 it is N_n
+    assert graphs.subflower_bound(2, 3, 3, [1, 2, 3, 6, 7]).tolist() == [95, 95, 25, 25, 5]
+
+
+def test_23_flower_heuristics_overcount_the_subflower_bound_at_larger_sizes():
+    # Chapter 11's reading: the slow rise of the (2,3)-flower's local slopes is the
+    # heuristics' overcount. At l_k = D_k + 1 a covering with slope ln 5 / ln 2 exists
+    # (the sub-flowers), and greedy colouring, CBB and MEMB all use more boxes there at the
+    # larger sizes (at l_2 = 7 MEMB's balls of radius 3 beat the sub-flowers).
+    gen = 5
+    sizes = np.array([14, 28])  # D_k + 1, k = 3, 4
+    bound = graphs.subflower_bound(2, 3, gen, sizes)
+    adjacency = graphs.uv_flower(2, 3, gen)
+    for method in ("greedy", "cbb", "memb"):
+        boxes = sizes + (sizes % 2 == 0) if method == "memb" else sizes  # MEMB: odd
+        counts = graphs.graph_box_counts(adjacency, boxes, method=method, seed=0)
+        assert np.all(counts > bound), (method, counts, bound)
+    # and at the dyadic sizes 2^k the greedy slopes stay below the theory
+    dyadic = 2 ** np.arange(1, 5)
+    counts = graphs.graph_box_counts(adjacency, dyadic, method="greedy", seed=0)
+    assert np.all(geometry.local_slopes(dyadic, counts) < graphs.flower_box_dimension(2, 3))
+
+
+def test_subflower_functions_refuse_bad_input():
+    with pytest.raises(ValueError, match="k"):
+        graphs.subflower_cover(2, 3, 3, 0)
+    with pytest.raises(ValueError, match="k"):
+        graphs.subflower_cover(2, 3, 3, 4)
+    with pytest.raises(TypeError, match="k"):
+        graphs.subflower_cover(2, 3, 3, 1.0)
+    with pytest.raises(ValueError, match="box_sizes"):
+        graphs.subflower_bound(2, 3, 3, [3, 2])
+    with pytest.raises(ValueError, match="generation"):
+        graphs.flower_diameter(2, 3, 9)  # too large to search from every node
 
 
 def test_flower_dimension_formula():

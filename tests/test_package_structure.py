@@ -14,7 +14,7 @@ import fractalnb
 
 PACKAGE = Path(fractalnb.__file__).resolve().parent
 SUBPACKAGES = ["geometry", "symmetry", "training", "random_networks", "graphs", "plotting",
-               "reference"]
+               "reference", "dynamics"]
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 

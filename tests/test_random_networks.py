@@ -448,3 +448,35 @@ def test_negative_stride_views_are_read_like_copies():
     spectrum = np.array([0.5, 1.0, 1.0])[::-1]
     np.testing.assert_array_equal(rn.sample_isotropic_field(spectrum, grid),
                                   rn.sample_isotropic_field(spectrum.copy(), grid))
+
+
+# --- calibration of the excursion-set dimension on fBm surfaces ---------------------
+
+def test_level_set_calibration_measures_the_bias_against_two_minus_h():
+    scales = [1, 2, 4, 8, 16, 32, 64, 128, 256]  # chapter 10's resolution and window
+    table = rn.level_set_calibration([0.5, 0.25], size=256, n_fields=4, scales=scales,
+                                     fit_range=(8, 64), seed=0)
+    assert table["hurst"].tolist() == [0.5, 0.25]
+    assert table["theory"].tolist() == [1.5, 1.75]
+    np.testing.assert_allclose(table["bias"], table["mean"] - table["theory"])
+    # H = 1/2 (a Brownian surface): the middle-scale box count is close to 2 - H
+    assert abs(table.loc[0, "bias"]) < 0.12
+    assert table.loc[0, "mean"] < table.loc[1, "mean"]  # rougher surface, larger dimension
+    # the same surfaces through field_dimensions give the same numbers
+    surfaces = np.stack([np.asarray(geometry.fractional_brownian_surface(
+        256, 0.5, seed, method="exact")) for seed in range(4)])
+    direct = rn.field_dimensions(surfaces, scales=scales, level="median", fit_range=(8, 64))
+    assert table.loc[0, "mean"] == pytest.approx(direct["dimension"].mean())
+
+
+def test_level_set_calibration_refuses_bad_input():
+    with pytest.raises(ValueError, match="hursts"):
+        rn.level_set_calibration([0.0, 0.5], size=32, n_fields=2)
+    with pytest.raises(ValueError, match="n_fields"):
+        rn.level_set_calibration([0.5], size=32, n_fields=1)
+    with pytest.raises(ValueError, match="n_fields"):
+        rn.level_set_calibration([0.5], size=4096, n_fields=10**4)
+    with pytest.raises(TypeError, match="size"):
+        rn.level_set_calibration([0.5], size=32.0, n_fields=2)
+    with pytest.raises(ValueError, match="method"):
+        rn.level_set_calibration([0.5], size=32, n_fields=2, method="fourier")

@@ -13,7 +13,9 @@ is opened in a fresh headless Chromium. A page passes when
   and open after a click on its title.
 
 - it links the repository (the theme's repository, issue and edit buttons) at the URL and
-  branch of ``_config.yml``'s ``repository:`` block, and shows no placeholder text
+  branch of ``_config.yml``'s ``repository:`` block; a chapter page has launch buttons,
+  Binder (that repository, branch and notebook) and Colab (the chapter's Colab copy); it
+  shows no placeholder text
   (Sphinx's "Project name not set");
 - its downloads are real files of the right type, fetched from the server: a chapter's
   download button gives its ``.ipynb``, a JSON notebook with outputs (the executed
@@ -230,6 +232,8 @@ class Expectations:
     repository: str | None = None
     branch: str | None = None
     chapters: list[str] = field(default_factory=list)  # notebooks/NN_name.ipynb
+    binder: str | None = None  # launch_buttons.binderhub_url
+    colab: str | None = None  # launch_buttons.colab_url
 
 
 def read_expectations(config_path: Path, toc_path: Path) -> Expectations:
@@ -239,7 +243,45 @@ def read_expectations(config_path: Path, toc_path: Path) -> Expectations:
     chapters = [name if name.endswith(".ipynb") else name + ".ipynb"
                 for name in toc_entries(toc_path, "file") if name.startswith(NOTEBOOK_DIR)]
     chapters = [name for name in chapters if (toc_path.parent / name).is_file()]
-    return Expectations(repository.get("url"), repository.get("branch"), chapters)
+    launch = (config or {}).get("launch_buttons") or {}
+    return Expectations(repository.get("url"), repository.get("branch"), chapters,
+                        (launch.get("binderhub_url") or "").rstrip("/") or None,
+                        (launch.get("colab_url") or "").rstrip("/") or None)
+
+
+def launch_problems(links: list[str], notebook: str, expect: Expectations) -> list[str]:
+    """Problems of a chapter page's launch buttons (Binder and Colab, from ``_config.yml``).
+
+    Binder must open the chapter, ``notebooks/NN_name.ipynb``, in the configured repository
+    and branch (``<binderhub>/v2/gh/<owner>/<repo>/<branch>?urlpath=...<notebook>``); Colab
+    its Colab copy, on the branch of ``tools/colab_copy.py`` (``<colab>/github/<owner>/
+    <repo>/blob/<branch>/<notebook>``).
+
+    Examples
+    --------
+    >>> e = Expectations("https://github.com/o/r", "main", [], "https://mybinder.org",
+    ...                  "https://colab.research.google.com")
+    >>> launch_problems(["https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/n/a.ipynb",
+    ...     "https://colab.research.google.com/github/o/r/blob/colab/n/a.ipynb"], "n/a.ipynb", e)
+    []
+    >>> launch_problems([], "n/a.ipynb", e)[0]
+    'no Binder button opening n/a.ipynb in https://github.com/o/r at main'
+    """
+    from colab_copy import COLAB_BRANCH
+
+    problems = []
+    owner_repo = (expect.repository or "").rstrip("/").removeprefix("https://github.com/")
+    if expect.binder and expect.repository:
+        prefix = f"{expect.binder}/v2/gh/{owner_repo}/{expect.branch or 'main'}?"
+        if not any(href.startswith(prefix) and urllib.parse.unquote(href).rstrip("/")
+                   .endswith(notebook) for href in links):
+            problems.append(f"no Binder button opening {notebook} in {expect.repository} "
+                            f"at {expect.branch or 'main'}")
+    if expect.colab and expect.repository:
+        url = f"{expect.colab}/github/{owner_repo}/blob/{COLAB_BRANCH}/{notebook}"
+        if url not in links:
+            problems.append(f"no Colab button opening {url}")
+    return problems
 
 
 def fetch(url: str) -> bytes:
@@ -320,6 +362,9 @@ def check_links(state: dict, page: str, expect: Expectations, landing: bool) -> 
     if (re.sub(r"\.html$", ".ipynb", page) in expect.chapters
             and not any(p.endswith(".ipynb") for p in downloads.values())):
         problems.append("no download button for the chapter's .ipynb")
+    if re.sub(r"\.html$", ".ipynb", page) in expect.chapters:
+        problems += launch_problems([href for _, href in links],
+                                    re.sub(r"\.html$", ".ipynb", page), expect)
     if landing:
         for suffix, what in ((".pdf", "the whole book as a PDF"), (".zip", "the chapters' zip")):
             if not any(p.endswith(suffix) for p in downloads.values()):

@@ -160,6 +160,9 @@ def execute(notebooks: list[Path], jobs: int) -> None:
     if not notebooks:
         sys.exit("no notebooks in _toc.yml: nothing to execute")
     env = dict(os.environ, TQDM_DISABLE="1", MPLBACKEND="module://matplotlib_inline.backend_inline")
+    # set by a Jupyter server for its kernels: the chapters' set-up cell then shows glued
+    # numbers under their cells (tools/setup_cell.py), which the book must not
+    env.pop("JPY_SESSION_NAME", None)
     command = [sys.executable, "-m", "pytest", "--nbmake", "--overwrite",
                "--nbmake-timeout=1800", "-p", "no:cacheprovider", "-v", "--durations=0",
                "-c", str(STAGE / "pytest.ini"), "--rootdir", str(STAGE)]
@@ -199,6 +202,14 @@ def write_notebook_zip(notebooks: list[Path]) -> Path:
             archive.write(STAGE / notebook, notebook.as_posix())
     print(f"downloads: {target} ({len(notebooks)} notebooks, {target.stat().st_size} bytes)")
     return target
+
+
+def write_colab_copies(notebooks: list[Path]) -> None:
+    """The chapters' Colab copies in ``<html>/_colab/``, and the Colab buttons pointed there."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import colab_copy  # tools/colab_copy.py (imports this module: imported here, not on top)
+
+    colab_copy.publish(HTML, STAGE, notebooks)
 
 
 def page_titles(toc_path: Path) -> list[str]:
@@ -365,6 +376,7 @@ def main() -> None:
     if not args.pdf_only:
         build_html()
         write_notebook_zip(notebooks)
+        write_colab_copies(notebooks)
         check_html()
     if args.pdf or args.pdf_only:
         build_pdf()

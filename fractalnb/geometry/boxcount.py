@@ -19,6 +19,22 @@ The pipeline from a parameter tensor :math:`W` to a dimension:
 range, and the degree of self-similarity are explained on the book's page *The fractal
 transformation: our formalisation*.
 
+**The default scales** (:func:`default_scales`, used when neither ``scales`` nor
+``dilation`` is given) are a ladder from ``r = 1`` with steps between :math:`\sqrt 2` and
+3: the next scale is the smallest side in :math:`[\sqrt 2\, r, 3r]` that tiles every axis
+of the grid exactly (a common divisor of the sides), else one that tiles the longest
+axis, else :math:`\max(r + 1, \operatorname{round}(\sqrt 2\, r))`. Exact tilings leave no
+partial box: on a grid of side :math:`\lambda^L` they are the matched scales
+:math:`\lambda^k` of a set built there, so its estimate is exact. A scale that does not
+tile the grid is regressed on the *mean* box side
+:math:`\bar r = (\prod_i n_i / \lceil n_i / r \rceil)^{1/d}` (over the :math:`d` axes of
+length > 1) instead of :math:`r`: the side at which the partial boxes along the edges
+count as much as they cover, which makes a filled grid and an axis-aligned line exact at
+every size. ``dilation=λ`` gives the scales :math:`\lambda^k` instead (``dilation=2`` is
+the dyadic default of earlier versions), and explicit ``scales`` are used exactly as
+given, with :math:`r` itself in the regression. The fit range is :func:`default_fit_range`
+in every case.
+
 Examples
 --------
 >>> from fractalnb.geometry import fractals
@@ -32,6 +48,7 @@ array([4096,  512,   64,    8,    1])
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,13 +56,14 @@ import torch
 
 from .._validate import MAX_RANK, as_tensor, choice, integer, sizes
 from .._validate import shape as grid_shape
-from .fit import _MODES, DEFAULT_CONFIDENCE, BoxDimension, fit_dimension
+from .fit import _MODES, DEFAULT_CONFIDENCE, BoxDimension, _fit, fit_dimension
 from .occupancy_rules import _segment
 from .transform import _reduce_axis
 
 __all__ = [
     "DEFAULT_DILATION",
     "dilation_scales",
+    "default_scales",
     "box_counts",
     "differential_box_counts",
     "box_dimension",
@@ -84,6 +102,78 @@ def dilation_scales(shape: Sequence[int], dilation: int = DEFAULT_DILATION) -> n
     while scales[-1] * dilation <= largest:
         scales.append(scales[-1] * dilation)
     return np.asarray(scales, dtype=np.int64)
+
+
+_STEP_MIN, _STEP_MAX = math.sqrt(2.0), 3
+"""Bounds of the step between consecutive default scales (see :func:`default_scales`)."""
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def default_scales(shape: Sequence[int]) -> np.ndarray:
+    r"""Return the default box sides of a grid: exact tilings first, steps of √2 to 3.
+
+    From ``r = 1``, the next scale is the smallest common divisor of the grid's sides
+    (axes of length 1 left out) in :math:`[\sqrt 2\, r, 3 r]`; when there is none, the
+    smallest divisor of the longest side there (boxes that tile the long axis of an
+    elongated grid); when there is none either,
+    :math:`\max(r + 1, \operatorname{round}(\sqrt 2\, r))`. The ladder stops at
+    ``max(shape)``. On a grid of side :math:`\lambda^L` (:math:`\lambda` = 2 or 3) it is
+    :math:`\lambda^k`, the matched scales of a set built by :math:`\lambda`-subdivision;
+    on a prime side it is the :math:`\sqrt 2` ladder ``1, 2, 3, 4, 6, 8, 11, 16, …``.
+
+    Parameters
+    ----------
+    shape
+        Grid shape, rank 1 to 4.
+
+    Returns
+    -------
+    numpy.ndarray
+        Strictly increasing ``int64`` scales from 1 to at most ``max(shape)``.
+
+    Examples
+    --------
+    >>> default_scales((729, 729))
+    array([  1,   3,   9,  27,  81, 243, 729])
+    >>> default_scales((100,))
+    array([  1,   2,   4,  10,  20,  50, 100])
+    >>> default_scales((127, 127))[:10]
+    array([ 1,  2,  3,  4,  6,  8, 11, 16, 23, 33])
+    """
+    shape = grid_shape(shape, max_rank=MAX_RANK)
+    sides = [n for n in shape if n > 1] or [1]
+    largest = max(shape)
+    tilings = (_divisors(math.gcd(*sides)), _divisors(largest))
+    scales = [1]
+    while True:
+        r = scales[-1]
+        step = max(r + 1, round(_STEP_MIN * r))
+        for divisors in tilings:
+            tiling = [d for d in divisors if _STEP_MIN * r <= d <= _STEP_MAX * r]
+            if tiling:
+                step = tiling[0]
+                break
+        if step > largest:
+            return np.asarray(scales, dtype=np.int64)
+        scales.append(step)
+
+
+def _mean_box_sides(scales: np.ndarray, shape: Sequence[int]) -> np.ndarray | None:
+    """Return the mean box sides (prod n_i / ceil(n_i / r))^(1/d); None when all tile."""
+    sides = [int(n) for n in shape if n > 1] or [1]
+    mean, exact = [], True
+    for r in scales.tolist():
+        if all(n % r == 0 for n in sides):
+            mean.append(float(r))  # an exact tiling: r itself, to the last digit
+        else:
+            exact = False
+            logs = [math.log(n / -(-n // r)) for n in sides]
+            mean.append(math.exp(sum(logs) / len(logs)))
+    return None if exact else np.asarray(mean, dtype=np.float64)
 
 
 def _check_scales(scales: object, shape: Sequence[int]) -> np.ndarray:
@@ -125,6 +215,10 @@ def _pyramid(t: torch.Tensor, scales: np.ndarray, ops: tuple[str, ...]):
         yield level
 
 
+_COMPILED = True
+"""Count CPU grids with the compiled kernel (False: the torch pyramid, for benchmarks)."""
+
+
 def _as_mask(mask: object) -> torch.Tensor:
     t, _ = as_tensor(mask, "mask", check_finite=False)
     if t.dtype != torch.bool:
@@ -140,9 +234,12 @@ def box_counts(mask, scales: Sequence[int], mode: str = "occupied") -> np.ndarra
 
     The grid is tiled by boxes aligned at the origin, the last partial box along an axis
     kept (the tiling of :func:`fractalnb.geometry.fractal_transform`). All scales come
-    from one pyramid pass in torch (CPU or GPU): each scale's boxes are reduced from the
-    finest computed scale that divides it, so powers of a dilation factor cost O(n) in
-    total; other scales are still exact, reduced from the finest dividing level.
+    from one pyramid pass: each scale's boxes are reduced from the finest computed scale
+    that divides it, so powers of a dilation factor cost O(n) in total; other scales are
+    still exact, reduced from the finest dividing level. NumPy arrays and CPU tensors are
+    counted by a compiled kernel (numba; factor-2 levels eight cells per 64-bit word, see
+    ``fractalnb/geometry/_pyramid.py``), GPU tensors by torch on their device; the
+    counts are the same.
 
     Parameters
     ----------
@@ -187,6 +284,11 @@ def box_counts(mask, scales: Sequence[int], mode: str = "occupied") -> np.ndarra
     mode = choice(mode, "mode", ("occupied", "boundary"))
     t = _as_mask(mask)
     values = _check_scales(scales, t.shape)
+    if t.device.type == "cpu" and _COMPILED:
+        from ._pyramid import pyramid_counts
+
+        counts = pyramid_counts(t.numpy(), values.tolist(), mode == "boundary")
+        return np.asarray(counts, dtype=np.int64)
     counts = []
     if mode == "occupied":
         for (occupied,) in _pyramid(t, values, ("or",)):
@@ -250,7 +352,7 @@ def box_dimension(
     threshold: object = None,
     mode: str = "occupied",
     *,
-    dilation: int = DEFAULT_DILATION,
+    dilation: int | None = None,
     fit_range: object = None,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> BoxDimension:
@@ -264,8 +366,11 @@ def box_dimension(
         pass :func:`fractalnb.geometry.unfold_conv` ``(w)`` for the 2-D unfolding). For
         ``mode="differential"``, a real 2-D surface.
     scales
-        Box sides to count, strictly increasing integers ``<= max(x.shape)``; default
-        :func:`dilation_scales` ``(x.shape, dilation)``: ``1, λ, λ², …``.
+        Box sides to count, strictly increasing integers ``<= max(x.shape)``, used
+        exactly as given (with :math:`r` in the regression). Default:
+        :func:`default_scales` ``(x.shape)``, exact tilings first in steps of
+        :math:`\sqrt 2` to 3, each regressed on its mean box side (see the module's
+        notes); with ``dilation``, :func:`dilation_scales` ``(x.shape, dilation)``.
     threshold
         Occupancy rule for real ``x`` (see :func:`occupancy_rule`); default
         :data:`~fractalnb.geometry.occupancy_rules.DEFAULT_RULE` (``MeanStd(1.0)``). Must be None
@@ -277,7 +382,9 @@ def box_dimension(
         differential box counting of a grey-level surface, see
         :func:`differential_box_counts`).
     dilation
-        :math:`\lambda`, integer ``>= 2``, for the default scales.
+        :math:`\lambda`, integer ``>= 2``: count at ``1, λ, λ², …`` instead of the default
+        scales (``dilation=2`` is the dyadic default of earlier versions). Differential
+        counting uses ``λ = 2`` when None.
     fit_range
         ``None`` (default: :func:`default_fit_range`, leaving out ``r = 1`` and
         ``r > max(shape)/4``), ``"all"``, or inclusive bounds ``(r_min, r_max)``.
@@ -302,10 +409,17 @@ def box_dimension(
     >>> fit = box_dimension(triangle.mask)
     >>> round(fit.dimension, 6), round(triangle.dimension, 6), fit.self_similarity
     (1.584963, 1.584963, 1.0)
+    >>> vicsek = fractals.vicsek_fractal(6)              # 729 x 729
+    >>> round(box_dimension(vicsek.mask).dimension - vicsek.dimension, 6)
+    0.0
+    >>> round(box_dimension(vicsek.mask, dilation=2).dimension - vicsek.dimension, 3)
+    -0.072
     """
     mode = choice(mode, "mode", _MODES)
-    dilation = integer(dilation, "dilation", 2)
+    if dilation is not None:
+        dilation = integer(dilation, "dilation", 2)
     if mode == "differential":
+        dilation = DEFAULT_DILATION if dilation is None else dilation
         if threshold is not None:
             raise ValueError("differential box counting takes no threshold: pass threshold=None")
         t, _ = as_tensor(x, allow_bool=False)
@@ -317,10 +431,16 @@ def box_dimension(
             shape=tuple(t.shape), mode=mode, rule="surface",
         )  # fmt: skip
     mask, rule, tau, density = _segment(as_tensor(x)[0], threshold)
-    values = dilation_scales(mask.shape, dilation) if scales is None else scales
-    values = _check_scales(values, mask.shape)
+    sides = None
+    if scales is not None:
+        values = _check_scales(scales, mask.shape)
+    elif dilation is not None:
+        values = dilation_scales(mask.shape, dilation)
+    else:
+        values = default_scales(mask.shape)
+        sides = _mean_box_sides(values, mask.shape)
     counts = box_counts(mask, values, mode)
-    return fit_dimension(
-        values, counts, fit_range=fit_range, confidence=confidence,
+    return _fit(
+        values, counts, sides, fit_range=fit_range, confidence=confidence,
         shape=tuple(mask.shape), mode=mode, rule=rule, tau=tau, density=density,
     )  # fmt: skip

@@ -236,6 +236,11 @@ class BoxDimension:
         :math:`\lambda` when the scales are its powers, else None.
     shape : tuple of int
         The grid shape (empty when only counts were given).
+    sides : numpy.ndarray or None
+        The box sides regressed on, when they are not the scales themselves: the mean
+        box sides of the default scales that do not tile the grid exactly (see
+        :func:`fractalnb.geometry.box_dimension`); the local slopes and :math:`S` use
+        them too. None when the fit is on ``scales``.
     dsi_residual : float
         The ratio residual :math:`\varepsilon_\rho` of the discrete-scale-invariance
         test over the fit range: the rms deviation of
@@ -263,6 +268,7 @@ class BoxDimension:
     dilation: int | None = None
     shape: tuple[int, ...] = ()
     dsi_residual: float = math.nan
+    sides: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def fit_mask(self) -> np.ndarray:
@@ -377,7 +383,26 @@ def fit_dimension(
     >>> round(fit.dimension, 6), fit.r2
     (1.584963, 1.0)
     """
+    return _fit(scales, counts, None, fit_range=fit_range, confidence=confidence,
+                shape=shape, mode=mode, rule=rule, tau=tau, density=density)
+
+
+def _fit(
+    scales: Sequence[int],
+    counts: Sequence[int],
+    sides: np.ndarray | None,
+    *,
+    fit_range: object,
+    confidence: float,
+    shape: Sequence[int],
+    mode: str,
+    rule: str,
+    tau: float,
+    density: float,
+) -> BoxDimension:
+    """:func:`fit_dimension`, regressing on ``sides`` (mean box sides) when not None."""
     r, n = _scales_and_counts(scales, counts, integral=True, min_count=1)
+    x_sides = r.astype(np.float64) if sides is None else np.asarray(sides, dtype=np.float64)
     confidence = real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
     shape = grid_shape(shape, max_rank=MAX_RANK, allow_empty=True)
     mode = _check_record(mode, rule, tau, density)
@@ -396,7 +421,7 @@ def fit_dimension(
             f"counts: N(r) = 0 at scales {zero} in the fit range ({mode} mode): the set"
             + (" has no boundary there" if mode == "boundary" else " is empty there")
         )
-    line = _least_squares(-np.log(r[selected].astype(np.float64)),
+    line = _least_squares(-np.log(x_sides[selected]),
                           np.log(n[selected].astype(np.float64)), "centred")  # fmt: skip
     slope = line.slope
     dof = n_fit - 2
@@ -409,10 +434,10 @@ def fit_dimension(
         ci=(slope - half, slope + half),
         confidence=confidence,
         r2=line.r2,
-        self_similarity=self_similarity(r[selected], n[selected]),
+        self_similarity=self_similarity(x_sides[selected], n[selected]),
         scales=_frozen(r),
         counts=_frozen(n),
-        local_slopes=_frozen(local_slopes(r, n)),
+        local_slopes=_frozen(local_slopes(x_sides, n)),
         fit_range=(lo, hi),
         n_fit=n_fit,
         mode=mode,
@@ -423,8 +448,10 @@ def fit_dimension(
         shape=shape,
         dsi_residual=(
             _ratio_residual(n[selected], _infer_dilation(r[selected]))
-            if _infer_dilation(r[selected]) is not None else math.nan
+            if _infer_dilation(r[selected]) is not None
+            and np.array_equal(x_sides[selected], r[selected]) else math.nan
         ),
+        sides=None if sides is None else _frozen(x_sides),
     )
 
 

@@ -18,6 +18,9 @@ __all__ = [
     "as_adjacency",
     "uv_flower",
     "flower_box_dimension",
+    "flower_diameter",
+    "subflower_cover",
+    "subflower_bound",
     "path_graph",
     "lattice_graph",
     "small_world_graph",
@@ -197,19 +200,192 @@ def uv_flower(u: int, v: int, generation: int) -> sp.csr_matrix:
     (10924, 10924)
     """
     u, v, generation = _flower(u, v, generation)
+    edges, n_nodes, _ = _flower_edges(u, v, generation)
+    return _edges_to_adjacency(edges, n_nodes)
+
+
+def _flower_edges(u: int, v: int, generation: int, track_from: int | None = None
+                  ) -> tuple[np.ndarray, int, np.ndarray]:
+    """Return the flower's edges, node count and, per node, its edge of ``track_from``.
+
+    The nodes are numbered as :func:`uv_flower` numbers them. With ``track_from = m``,
+    every edge of generation ``m`` starts a label; every later edge and node inherits the
+    label of the generation-``m`` edge it replaces (a hub of generation ``m`` takes the
+    smallest label of its edges): the classes are the ``w^(n-m)`` generation-``(n-m)``
+    sub-flowers. Without it the labels are empty.
+    """
     edges = np.array([[0, 1]], dtype=np.int64)
+    owner = np.zeros(1, dtype=np.int64)
+    node_label = np.empty(0, dtype=np.int64)
     n_nodes = 2
-    for _ in range(generation):
+    for step in range(generation + 1):
+        if step == track_from:
+            owner = np.arange(len(edges), dtype=np.int64)
+            node_label = np.full(n_nodes, len(edges), dtype=np.int64)
+            np.minimum.at(node_label, edges[:, 0], owner)
+            np.minimum.at(node_label, edges[:, 1], owner)
+        if step == generation:
+            break
         ends_a, ends_b = edges[:, :1], edges[:, 1:]
-        new_edges = []
+        new_edges, new_owner, new_labels = [], [], []
         for length in (u, v):
             inner = length - 1
             ids = n_nodes + np.arange(len(edges) * inner, dtype=np.int64).reshape(len(edges), inner)
             n_nodes += ids.size
             chain = np.concatenate([ends_a, ids, ends_b], axis=1)
             new_edges.append(np.stack([chain[:, :-1].ravel(), chain[:, 1:].ravel()], axis=1))
+            new_owner.append(np.repeat(owner, length))
+            new_labels.append(np.repeat(owner, inner))
         edges = np.concatenate(new_edges)
-    return _edges_to_adjacency(edges, n_nodes)
+        if track_from is not None and step >= track_from:
+            node_label = np.concatenate([node_label, *new_labels])
+        owner = np.concatenate(new_owner)
+    return edges, n_nodes, node_label
+
+
+def subflower_cover(u: int, v: int, generation: int, k: int) -> np.ndarray:
+    r"""Cover the ``(u, v)``-flower of generation ``n`` by its generation-``k`` sub-flowers.
+
+    A generation-``n`` flower is the generation-``(n-k)`` flower with every edge replaced by
+    a generation-``k`` flower; these :math:`(u+v)^{n-k}` sub-flowers meet only at their
+    hubs. A sub-flower is joined to the rest of the graph at its two hubs only, and its
+    hubs are no closer outside it, so its diameter in the whole flower is its own,
+    :func:`flower_diameter` ``(u, v, k)``. Each sub-flower is therefore a valid box of size
+    :math:`\ell_B = D_k + 1`, and
+
+    .. math:: N_B(D_k + 1) \le (u+v)^{n-k}
+
+    for the optimal covering (and for every larger box size).
+
+    Parameters
+    ----------
+    u, v, generation
+        The flower, as in :func:`uv_flower`.
+    k
+        The generation of the sub-flowers, ``1 <= k <= generation`` (``k = generation``:
+        one box).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` box label of every node of ``uv_flower(u, v, generation)`` (its node
+        numbering), in ``0 .. (u+v)^(n-k) - 1``; a hub shared by several sub-flowers is in
+        the one of smallest label.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        For a flower :func:`uv_flower` refuses, or ``k`` outside ``[1, generation]``.
+
+    Examples
+    --------
+    >>> labels = subflower_cover(2, 3, 3, 1)   # 25 five-cycles
+    >>> len(set(labels.tolist())), labels.shape
+    (25, (95,))
+    """
+    u, v, generation = _flower(u, v, generation)
+    k = _validate.integer(k, "k", minimum=1, maximum=generation)
+    _, _, labels = _flower_edges(u, v, generation, track_from=generation - k)
+    return labels
+
+
+def subflower_bound(u: int, v: int, generation: int, box_sizes: object) -> np.ndarray:
+    r"""Return the sub-flower upper bound on the optimal box count :math:`N_B(\ell_B)`.
+
+    At box size :math:`\ell_B`, the generation-``k`` sub-flowers of :func:`subflower_cover`
+    are boxes for every ``k`` with :math:`D_k + 1 \le \ell_B` (:math:`D_k` =
+    :func:`flower_diameter` ``(u, v, k)``), so the fewest boxes are at most
+    :math:`(u+v)^{n-k}` for the largest such ``k``; below :math:`D_1 + 1` the bound is the
+    number of nodes (one box each).
+
+    Parameters
+    ----------
+    u, v, generation
+        The flower, as in :func:`uv_flower` (the diameters of its sub-flowers are searched
+        as in :func:`flower_diameter`).
+    box_sizes
+        Strictly increasing integer box sizes :math:`\ell_B \ge 1`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` bound at each box size.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`uv_flower` and for box sizes that are not strictly increasing integers
+        ``>= 1``.
+
+    Examples
+    --------
+    >>> subflower_bound(2, 3, 5, [2, 3, 7, 14, 20, 28]).tolist()
+    [2345, 625, 125, 25, 25, 5]
+    """
+    u, v, generation = _flower(u, v, generation)
+    sizes = _validate.sizes(box_sizes, "box_sizes")
+    w = u + v
+    n_nodes = ((w - 2) * w**generation + w) // (w - 1)
+    bound = np.full(len(sizes), n_nodes, dtype=np.int64)
+    for k in range(1, generation + 1):
+        if sizes[-1] < u**k + 1:  # D_k >= u^k, the hub distance: no search needed
+            break
+        fits = sizes >= flower_diameter(u, v, k) + 1
+        if not fits.any():
+            break
+        bound[fits] = w ** (generation - k)
+    return bound
+
+
+_MAX_DIAMETER_WORK = 4 * 10**9
+"""The most node-edge steps (nodes times edges) :func:`flower_diameter` runs."""
+
+
+def flower_diameter(u: int, v: int, generation: int) -> int:
+    r"""Return the diameter of the ``(u, v)``-flower, by breadth-first search from every node.
+
+    For ``u = v`` it is the hub distance :math:`u^n`; for ``u < v`` it is larger (the
+    farthest nodes sit in the middle of ``v``-paths). For the (2,3)-flower,
+    :math:`D_1 = 2` and :math:`D_{k+1} = 2D_k + 1` from :math:`D_2 = 6` on (tested), so the
+    box sizes :math:`D_k + 1` double from generation to generation.
+
+    Parameters
+    ----------
+    u, v, generation
+        The flower, as in :func:`uv_flower`; at most :math:`4 	imes 10^9` node-edge steps
+        (the (2,3)-flower of generation 6, 11,720 nodes, takes about 1.7e8).
+
+    Returns
+    -------
+    int
+        The largest hop distance between two nodes.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        For a flower :func:`uv_flower` refuses, or one too large to search from every node.
+
+    Examples
+    --------
+    >>> [flower_diameter(2, 3, k) for k in range(1, 5)]
+    [2, 6, 13, 27]
+    """
+    u, v, generation = _flower(u, v, generation)
+    w = u + v
+    n_nodes = ((w - 2) * w**generation + w) // (w - 1)
+    _validate.budget(n_nodes * w**generation, "generation", _MAX_DIAMETER_WORK,
+                     "node-edge steps")
+    adjacency = uv_flower(u, v, generation)
+    diameter = 0
+    for start in range(0, n_nodes, 1024):
+        rows = csgraph.shortest_path(adjacency, directed=False, unweighted=True,
+                                     indices=np.arange(start, min(start + 1024, n_nodes)))
+        diameter = max(diameter, int(rows.max()))
+    return diameter
 
 
 def flower_box_dimension(u: int, v: int) -> float:

@@ -24,6 +24,12 @@ _DSI_FIELDS = ("dilation", "scales", "counts", "ratios", "dimension", "dense_sca
                "dense_counts", "residuals", "phase", "periodic_fit")
 
 
+
+def _fitted_sides(fit: object) -> object:
+    """Return the box sides a fit regressed on: its mean sides where set, else its scales."""
+    sides = getattr(fit, "sides", None)
+    return fit.scales if sides is None else sides
+
 def _fits(fits: object) -> dict:
     """Check one box-dimension result or a non-empty mapping label -> result; a dict."""
     if not isinstance(fits, Mapping):
@@ -103,7 +109,8 @@ def plot_loglog(
     ax = _axes(ax)
     colours = sns.color_palette("colorblind", len(fits))
     for colour, (label, fit) in zip(colours, fits.items()):
-        inv_r = 1.0 / np.asarray(fit.scales, dtype=np.float64)
+        # where a scale does not tile the grid the fit uses the mean box side: plot at it
+        inv_r = 1.0 / np.asarray(_fitted_sides(fit), dtype=np.float64)
         counts = np.asarray(fit.counts, dtype=np.float64)
         inside = fit.fit_mask & (counts > 0)
         outside = ~fit.fit_mask & (counts > 0)
@@ -162,7 +169,7 @@ def plot_local_slopes(
     ax = _axes(ax)
     colours = sns.color_palette("colorblind", len(fits))
     for colour, (label, fit) in zip(colours, fits.items()):
-        r = np.asarray(fit.scales, dtype=np.float64)
+        r = np.asarray(_fitted_sides(fit), dtype=np.float64)
         middle = np.sqrt(r[:-1] * r[1:])
         ax.plot(middle, fit.local_slopes, "o-", color=colour, label=label or None)
         lo, hi = fit.fit_range

@@ -29,6 +29,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "compare_with_theory",
             "excursion_dimensions",
             "field_dimensions",
+            "level_set_calibration",
             "mean_ci",
             "network_fields",
         ],

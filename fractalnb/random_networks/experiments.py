@@ -21,6 +21,7 @@ __all__ = [
     "network_fields",
     "excursion_dimensions",
     "field_dimensions",
+    "level_set_calibration",
     "compare_with_theory",
 ]
 
@@ -345,6 +346,104 @@ def field_dimensions(fields, *, scales: Sequence[int] | None = None, level: floa
         row["counts"] = tuple(int(c) for c in counts)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_MAX_CALIBRATION_PIXELS = 1 << 26
+"""The most surface pixels (fields times size squared) :func:`level_set_calibration` draws."""
+
+
+def level_set_calibration(hursts: Sequence[float], *, size: int, n_fields: int,
+                          scales: Sequence[int] | None = None, level: float | str = "median",
+                          fit_range: object = None, seed: int = 0, method: str = "exact",
+                          confidence: float = 0.95):
+    r"""Calibrate :func:`field_dimensions` on fractional Brownian surfaces of known :math:`H`.
+
+    The level sets of a fractional Brownian surface of Hurst index :math:`H` have
+    dimension :math:`2 - H`. Each surface
+    (:func:`fractalnb.geometry.fractional_brownian_surface`, ``size × size``) is cut and
+    box-counted exactly as :func:`field_dimensions` does for network fields, with the same
+    ``scales``, ``level`` and ``fit_range``: the difference between the mean measurement
+    and :math:`2 - H` is the bias of the estimator at that resolution and window.
+
+    Parameters
+    ----------
+    hursts
+        Hurst indices in (0, 1), at least one (for the Heaviside law :math:`2 - 2^{-L}`,
+        :math:`H = 2^{-L}`).
+    size
+        Pixels per side of each surface, at least 8.
+    n_fields
+        Surfaces per Hurst index, at least 2; at most :math:`2^{26}` pixels in all.
+    scales, level, fit_range
+        As in :func:`field_dimensions`.
+    seed
+        Seed of the first surface; surface ``j`` of index ``i`` has seed
+        ``seed + i * n_fields + j``.
+    method
+        ``"exact"`` (default: Stein's circulant embedding, exact fBm on the grid) or
+        ``"spectral"`` (smoother than :math:`H` at the finest lags).
+    confidence
+        Level of the Student-t interval of the mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Hurst index: ``hurst, theory`` (:math:`2 - H`), ``mean, ci_low,
+        ci_high, n, n_missing`` (fields without a boundary box at a fitted scale),
+        ``bias`` (``mean - theory``) and ``within_ci``.
+
+    Raises
+    ------
+    TypeError
+        For arguments of the wrong type.
+    ValueError
+        For Hurst indices outside (0, 1), sizes, counts or a window no field can fit, or
+        more than :math:`2^{26}` pixels.
+
+    Examples
+    --------
+    >>> table = level_set_calibration([0.5], size=64, n_fields=2, fit_range=(2, 16))
+    >>> table[["hurst", "theory", "n"]].to_dict("records")
+    [{'hurst': 0.5, 'theory': 1.5, 'n': 2}]
+    """
+    import pandas as pd
+
+    from ..geometry.surfaces import fractional_brownian_surface
+
+    hurst_values = _validate.real_array(hursts, "hursts", ndim=1)
+    if np.any((hurst_values <= 0) | (hurst_values >= 1)):
+        raise ValueError(f"hursts must lie in (0, 1), got {hurst_values.tolist()}")
+    size = _validate.integer(size, "size", 8)
+    n_fields = _validate.integer(n_fields, "n_fields", 2)
+    _validate.budget(hurst_values.size * n_fields * size * size, "n_fields",
+                     _MAX_CALIBRATION_PIXELS, "surface pixels")
+    seed = _validate.seed(seed)
+    _validate.choice(method, "method", ("exact", "spectral"))
+    confidence = _validate.real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
+    _level_or_median(level)
+    _box_sides(scales, fit_range, (size, size))  # refuse a bad window before any surface
+    rows = []
+    for i, hurst in enumerate(hurst_values.tolist()):
+        fields = np.stack([
+            np.asarray(fractional_brownian_surface(size, hurst, seed + i * n_fields + j,
+                                                   method=method))
+            for j in range(n_fields)])  # fmt: skip
+        dims = field_dimensions(fields, scales=scales, level=level, fit_range=fit_range)
+        values = dims["dimension"].to_numpy(dtype=float)
+        ok = values[np.isfinite(values)]
+        row = {"hurst": hurst, "theory": 2.0 - hurst, "n": int(ok.size),
+               "n_missing": int(values.size - ok.size)}
+        if ok.size >= 2:
+            ci = mean_ci(ok, confidence)
+            row |= {"mean": ci["mean"], "ci_low": ci["ci_low"], "ci_high": ci["ci_high"]}
+        else:
+            row |= {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+        row["bias"] = row["mean"] - row["theory"]
+        row["within_ci"] = bool(row["ci_low"] <= row["theory"] <= row["ci_high"])
+        rows.append(row)
+    columns = ["hurst", "theory", "mean", "ci_low", "ci_high", "n", "n_missing", "bias",
+               "within_ci"]
+    return pd.DataFrame(rows)[columns]
 
 
 def compare_with_theory(df, column: str, theory: Callable[[str, int], float], *,

@@ -178,7 +178,8 @@ def _fit_row(name: str, depth: int, view: torch.Tensor, threshold: object = None
 
     row = _nan_row(name, depth, int(view.numel()))
     try:
-        fit = box_dimension(view, threshold=threshold)
+        # dyadic scales, as analyze() and the shuffled controls use (the same scales)
+        fit = box_dimension(view, threshold=threshold, dilation=2)
     except ValueError:
         return row  # too few scales or an empty set: NaN, as analyze's rows
     row.update(rule=fit.rule, density=fit.density, dimension=fit.dimension,

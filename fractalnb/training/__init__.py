@@ -14,7 +14,7 @@ import lazy_loader as _lazy
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["analysis", "cache", "config", "data", "distributed", "loaders", "models",
-                "train"],
+                "spectral", "train"],
     submod_attrs={
         "analysis": ["analyze", "architecture_summary", "compare", "weight_layers"],
         "cache": ["TrainedModel", "trained_model"],
@@ -30,6 +30,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "distributed": ["DistributedContext", "train_distributed"],
         "loaders": ["CIFAR10Tensors", "cifar10_datasets", "cifar10_loaders"],
         "models": ["build_model", "parameter_count", "parameter_table"],
+        "spectral": ["ALPHA_RANGE", "DEFAULT_MIN_EVALS", "SpectralFit",
+                     "empirical_spectral_density", "esd_alpha", "layer_spectra"],
         "train": ["train_model"],
     },
 )

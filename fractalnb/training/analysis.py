@@ -9,7 +9,12 @@ more than one extra tensor of memory, on the device where the tensor lives or on
 (:func:`fractalnb.geometry.box_dimension`). The result is a :class:`pandas.DataFrame`
 with the name, layer kind, shape and size of every tensor, the rule and threshold used,
 :math:`D` with its confidence interval, :math:`R^2`, the degree of self-similarity and the
-DSI residual.
+DSI residual, and beside them the spectral view: the tail exponent :math:`\alpha` of the
+eigenvalue spectrum of each weight matrix (:func:`fractalnb.training.esd_alpha`, with
+``spectral=True``), and the
+threshold-free reading of each weight matrix as a surface: the dimension
+:math:`3 - \hat H` of its graph by the transect madogram
+(:func:`fractalnb.geometry.madogram_dimension`, column ``surface_dimension``).
 
 A tensor the estimator cannot handle (too few scales, a threshold that leaves the set
 empty or full — a freshly initialised BatchNorm ``γ = 1`` is constant —, rank 0 or above
@@ -53,7 +58,9 @@ from .._validate import dataframe, mapping
 from ..geometry.boxcount import DEFAULT_DILATION, box_dimension
 from ..geometry.fit import DEFAULT_CONFIDENCE, BoxDimension
 from ..geometry.occupancy_rules import DEFAULT_RULE, occupancy_rule
+from ..geometry.roughness import RECOMMENDED, variation_dimension
 from ..geometry.transform import unfold_conv
+from .spectral import DEFAULT_MIN_EVALS, _tail_fit, empirical_spectral_density
 
 __all__ = [
     "analyze",
@@ -75,7 +82,8 @@ _MODES: tuple[str, ...] = ("occupied", "boundary")
 _COLUMNS: tuple[str, ...] = (
     "name", "module", "kind", "role", "depth", "layer_depth", "shape", "grid", "numel",
     "rule", "tau", "density", "dimension", "ci_low", "ci_high", "r2", "self_similarity",
-    "dsi_residual", "n_fit", "r_min", "r_max", "note",
+    "dsi_residual", "n_fit", "r_min", "r_max", "esd_alpha", "esd_n_evals",
+    "surface_dimension", "note",
 )  # fmt: skip
 """The columns of :func:`analyze`'s table, in order."""
 
@@ -148,6 +156,48 @@ def _measured(fit: BoxDimension | None, note: str = "") -> dict:
     }  # fmt: skip
 
 
+def _spectrum(w: torch.Tensor, kind: str) -> dict:
+    """Return a row's ESD columns: the tail exponent of a weight matrix or conv kernel, or NaN.
+
+    Rank-2 tensors and conv kernels (rank 3 to 5) get :func:`~fractalnb.training.esd_alpha`
+    (WeightWatcher's conventions); an all-zero tensor, or one with fewer than
+    :data:`~fractalnb.training.spectral.DEFAULT_MIN_EVALS` eigenvalues, gets NaN.
+    """
+    if not w.numel() or not (w.ndim == 2 or (kind == "conv" and 3 <= w.ndim <= 5)):
+        return {"esd_alpha": math.nan, "esd_n_evals": 0}
+    try:
+        evals = empirical_spectral_density(w)
+    except ValueError:  # all zero: no spectrum
+        return {"esd_alpha": math.nan, "esd_n_evals": 0}
+    try:
+        alpha = _tail_fit(evals, DEFAULT_MIN_EVALS, "slices").alpha
+    except ValueError:  # too few (distinct) eigenvalues for a tail
+        alpha = math.nan
+    return {"esd_alpha": alpha, "esd_n_evals": int(evals.size)}
+
+
+def _surface(w: torch.Tensor, kind: str) -> dict:
+    """Return a row's ``surface_dimension``: the recommended roughness estimator, or NaN.
+
+    The surface is the 2-D matrix of the tensor: a rank-2 tensor as it is (``out × in``
+    for a linear layer, ``num × dim`` for an embedding), a conv kernel ``(out, in, k…)``
+    reshaped to ``out × (in·k…)`` (rows: output channels; columns: ``(in, k…)`` in
+    PyTorch's order), whatever ``conv`` says; the heights are the weights themselves.
+    Other ranks, sides shorter than 4 and matrices without a non-constant row or column
+    get NaN.
+    """
+    if not w.numel() or not (w.ndim == 2 or (kind == "conv" and 3 <= w.ndim <= 5)):
+        return {"surface_dimension": math.nan}
+    matrix = w.reshape(w.shape[0], -1)
+    if min(matrix.shape) < int(RECOMMENDED["max_lag"]) + 2:
+        return {"surface_dimension": math.nan}
+    try:
+        fit = variation_dimension(matrix.detach().to("cpu", torch.float64), **RECOMMENDED)
+    except ValueError:  # constant matrix: no roughness
+        return {"surface_dimension": math.nan}
+    return {"surface_dimension": fit.dimension}
+
+
 def analyze(
     model: nn.Module,
     *,
@@ -159,6 +209,7 @@ def analyze(
     confidence: float = DEFAULT_CONFIDENCE,
     device: torch.device | str | None = None,
     progress: bool = False,
+    spectral: bool = False,
 ) -> pd.DataFrame:
     r"""Measure the box-counting dimension of every parameter tensor of a model.
 
@@ -191,6 +242,15 @@ def analyze(
         tensor lives (CPU or GPU).
     progress
         Show a ``tqdm`` bar over the tensors.
+    spectral
+        Also fit the tail exponent :math:`\alpha` of each weight matrix's eigenvalue
+        spectrum (:func:`~fractalnb.training.esd_alpha`, WeightWatcher's conventions: a conv
+        kernel is one matrix ``(out, in)`` per kernel position, whatever ``conv`` says).
+        Off by default (``esd_alpha`` NaN, ``esd_n_evals`` 0): ``powerlaw``'s fit scans
+        every eigenvalue as a candidate :math:`\lambda_{\min}` with a numerical
+        optimisation each (about 4 s for a 1152-eigenvalue ESD), far more than the box
+        counts, and :func:`compare`, :func:`fractalnb.geometry.null_spread` and the
+        symmetry checks call :func:`analyze` many times.
 
     Returns
     -------
@@ -203,8 +263,17 @@ def analyze(
         shape counted), ``numel``, ``rule``, ``tau``, ``density`` (:math:`|A|/|\Omega|`),
         ``dimension``, ``ci_low``/``ci_high``, ``r2``, ``self_similarity``,
         ``dsi_residual`` (the spread of the local slopes: 0 for a discretely
-        scale-invariant set), ``n_fit``, ``r_min``/``r_max`` and ``note`` (empty, or why
-        the dimension is NaN).
+        scale-invariant set), ``n_fit``, ``r_min``/``r_max``, ``esd_alpha`` (the ESD tail
+        exponent; NaN for tensors that are not matrices or conv kernels, all zero, or with
+        fewer than :data:`~fractalnb.training.spectral.DEFAULT_MIN_EVALS` eigenvalues),
+        ``esd_n_evals`` (the number of eigenvalues), ``surface_dimension`` (the weight
+        matrix read as a surface :math:`z = W_{ij}`, no threshold: the transect madogram
+        dimension :math:`3 - \hat H` of :func:`fractalnb.geometry.madogram_dimension`, the
+        estimator :data:`~fractalnb.geometry.roughness.RECOMMENDED` by Gneiting, Ševčíková
+        & Percival (2012); a conv kernel is the matrix ``out × (in·kh·kw)`` whatever
+        ``conv`` says; 3 for white noise, lower for smoother matrices, NaN for other
+        ranks, sides < 4 or constant matrices; it depends on the order of the neurons, as
+        box counting does) and ``note`` (empty, or why the dimension is NaN).
 
     Raises
     ------
@@ -231,6 +300,7 @@ def analyze(
     confidence = _validate.real(confidence, "confidence", 0, 1, open_min=True, open_max=True)
     target = _validate.device(device)
     progress = _validate.boolean(progress, "progress")
+    spectral = _validate.boolean(spectral, "spectral")
 
     params = list(model.named_parameters())
     if not params:
@@ -275,6 +345,9 @@ def analyze(
                 )
             view = unfold_conv(w) if (kind == "conv" and conv == "unfold" and w.ndim > 2) else w
             row["grid"] = tuple(int(s) for s in view.shape)
+            row.update(_spectrum(w, kind) if spectral
+                       else {"esd_alpha": math.nan, "esd_n_evals": 0})
+            row.update(_surface(w, kind))
             if numel == 0 or view.ndim == 0 or view.ndim > 4:
                 why = ("empty tensor" if numel == 0
                        else f"rank {view.ndim} (box counting needs 1 to 4)")

@@ -10,6 +10,7 @@ file) or, where training is not allowed, refused with a ``ValueError`` naming th
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import io
@@ -30,6 +31,7 @@ from filelock import FileLock, Timeout
 from torch import nn
 
 from .. import _validate, profiles
+from .._progress import progress_disabled
 from ..environment import default_device
 from ..paths import cache_dir
 from ._checks import torch_seed
@@ -312,6 +314,58 @@ def _load_run(folder: Path, key: str, config: Mapping[str, Any],
                         trained_now=trained_now, files=files)
 
 
+_IMAGES = {"sample": (5_000, 1_000), "full": (50_000, 10_000)}
+"""Training and test images of each CIFAR-10 variant (see :mod:`fractalnb.training.data`)."""
+
+
+def _step_seconds(model: nn.Module, batch_size: int, device: torch.device) -> float:
+    """Time one SGD step of a copy of ``model`` on a zero batch (the RNG state is kept)."""
+    probe = copy.deepcopy(model).to(device).train()
+    optimizer = torch.optim.SGD(probe.parameters(), lr=0.0)
+    images = torch.zeros(batch_size, 3, 32, 32, device=device)
+    labels = torch.zeros(batch_size, dtype=torch.long, device=device)
+    with torch.random.fork_rng(devices=[]):
+        times = []
+        for _ in range(3):  # the first step warms up (allocations), the others are timed
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(probe(images), labels).backward()
+            optimizer.step()
+            times.append(time.perf_counter() - start)
+    return min(times[1:])
+
+
+def _announcement(name: str, config: TrainConfig, profile: str, variant: str,
+                  model: nn.Module, device: torch.device) -> str:
+    """Say before training that a run is not cached, what it trains, and about how long.
+
+    The time is estimated from one timed training step on this machine: the steps of every
+    epoch, plus an evaluation of the test images after each (a forward pass, about a third
+    of a step).
+
+    Examples
+    --------
+    >>> from fractalnb.training.config import _recipe
+    >>> from fractalnb.training.models import build_model
+    >>> text = _announcement("custom_cnn", _recipe("custom_cnn", "quick"), "quick",
+    ...                      "sample", build_model("custom_cnn", width=4, num_classes=10),
+    ...                      torch.device("cpu"))
+    >>> text.startswith("custom_cnn (quick profile") and "expected" in text
+    True
+    """
+    n_train, n_test = _IMAGES[variant]
+    steps = config.steps_per_epoch or -(-n_train // config.batch_size)
+    step = _step_seconds(model, config.batch_size, device)
+    seconds = step * (config.epochs * steps
+                      + (config.epochs + 1) * -(-n_test // config.batch_size) / 3)
+    expected = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    return (f"{name} ({profile} profile, CIFAR-10 {variant}) is not in the cache yet: "
+            f"training it now, {config.epochs} epochs x {steps} steps on {device.type} "
+            f"with {torch.get_num_threads()} threads; expected about {expected} "
+            f"(from one timed step). It is cached in {cache_dir() / 'trained'} for "
+            "every later run.")
+
+
 def _tmp_owner(name: str) -> str | None:
     """Return the key of a temporary folder named ``.<key>.tmp-<...>``, or ``None``."""
     if not name.startswith(".") or _TMP not in name:
@@ -472,6 +526,9 @@ def trained_model(
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 model = build_model(name, width=resolved_width, num_classes=10)
+            if not progress_disabled():  # a reader's first run (a book build sets TQDM_DISABLE)
+                print(_announcement(name, config_obj, profile, variant, model, train_device),
+                      flush=True)
             history = train_model(
                 model, epochs=config_obj.epochs, batch_size=config_obj.batch_size,
                 lr=config_obj.lr, momentum=config_obj.momentum,

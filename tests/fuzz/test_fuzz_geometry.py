@@ -85,6 +85,7 @@ SPECS = [
     # --- box counts
     Spec(g.dilation_scales, {"shape": (64, 3), "dilation": 2},
          {"shape": SHAPES, "dilation": [1, 0, -2, 2.0, 2.5, True, "2", None]}),
+    Spec(g.default_scales, {"shape": (64, 3)}, {"shape": SHAPES}),
     Spec(g.box_counts, {"mask": MASK, "scales": [1, 3, 9], "mode": "boundary"},
          {"mask": MASKS, "scales": [*BAD["sizes"], [1, 27], [[1, 3]], True, 2.5],
           "mode": MODE4}),
@@ -95,7 +96,7 @@ SPECS = [
           "fit_range": None, "confidence": 0.9},
          {"x": REALS, "scales": [*[v for v in BAD["sizes"] if v is not None], [1, 32]],
           "threshold": THRESHOLD, "mode": BAD["choice"],
-          "dilation": [1, 2.0, True, "2", None], "fit_range": FIT_RANGE,
+          "dilation": [1, 2.0, True, "2"], "fit_range": FIT_RANGE,
           "confidence": CONFIDENCE}),
     # --- fits
     Spec(g.local_slopes, {"scales": [1, 2, 4], "counts": [9, 3, 1]},
@@ -155,7 +156,22 @@ SPECS = [
           "seed": BAD["seed"]}),
     Spec(g.fractional_brownian_surface, {"size": 8, "hurst": 0.5, "seed": 0},
          {"size": [4, 16.5, True, None, 10**6], "hurst": [0.0, 1.0, *BAD["real"]],
+          "seed": BAD["seed"], "method": BAD["choice"]}),
+    Spec(g.fractional_brownian_surface, {"size": 8, "hurst": 0.9, "seed": 0, "method": "exact"},
+         {"size": [4, 16.5, True, None, 4096, 10**6]}, id="surfaces.fbm_surface-exact"),
+    Spec(g.fractional_brownian_motion, {"n": 16, "hurst": 0.5, "seed": 0},
+         {"n": [4, 16.5, True, None, 10**9], "hurst": [0.0, 1.0, *BAD["real"]],
           "seed": BAD["seed"]}),
+    # --- threshold-free roughness (variation estimators)
+    *[Spec(f, {"x": W}, {"x": [*SURFACES, np.ones((2, 16)), np.ones((8, 8)), np.ones((2,) * 3)],
+                         "method": BAD["choice"], "max_lag": [1, 2.0, True, None, 15]})
+      for f in (g.madogram_dimension, g.variogram_dimension)],
+    Spec(g.variation_dimension, {"x": W, "power": 1.0},
+         {"x": [*ARRAY, np.ones(3), HUGE_REAL], "power": BAD["positive_real"],
+          "method": BAD["choice"], "max_lag": [1, 2.0, None]}),
+    Spec(g.power_variation, {"x": W[0], "lags": [1, 2], "power": 2.0},
+         {"x": [*ARRAY, W, HUGE_REAL], "lags": [*BAD["sizes"], [1, 16]],
+          "power": BAD["positive_real"]}),
     # --- null models
     Spec(g.shuffle_entries, {"x": W, "seed": 0},
          {"x": [*ARRAY, [[1.0, 2.0]], np.float64(1.0), HUGE_REAL], "seed": BAD["seed"]}),
@@ -194,7 +210,9 @@ EXEMPT = {
                   "fit_exponential_decay",
     "DSIResult": "a frozen result record, built only by dsi_test",
     "Fractal": "a frozen result record, built only by the analytic-fractal constructors",
-    "Surface": "a frozen result record, built only by fractional_brownian_surface",
+    "Surface": "a frozen result record, built only by fractional_brownian_surface and "
+               "fractional_brownian_motion",
+    "RoughnessDimension": "a frozen result record, built only by variation_dimension",
     "OccupancyRule": "an abstract base class (not instantiable); its subclasses have specs",
 }
 

@@ -72,6 +72,8 @@ _LABELS_BAD = [np.array([0, 11]), np.array([-1, 0]), np.array([0.0, 1.0]), np.ar
 _TABLE_MAPPING = [3, None, {}, {"b": _TABLE}, {"a": 3},
                   {"a": _TABLE.drop(columns=["dimension"])}]
 
+_ESD_WEIGHT = np.random.default_rng(0).standard_normal((120, 60))
+
 _TINY_RUN = {"name": "custom_cnn", "seed": 0, "variant": "sample", "profile": "quick",
              "progress": False, "width": 2, "epochs": 1, "steps_per_epoch": 1, "batch_size": 8}
 
@@ -81,7 +83,7 @@ SPECS = [
          {"model": "module", "threshold": _THRESHOLD, "mode": "choice", "conv": "choice",
           "dilation": [1, 0, -2, 2.0, 2.5, True, "2", None], "fit_range": _FIT_RANGE,
           "confidence": [*BAD["probability"], 0.0, 1.0, math.inf], "device": _DEVICE,
-          "progress": "bool"}),
+          "progress": "bool", "spectral": "bool"}),
     Spec(training.compare, {"models": {"a": _LINEAR}},
          {"models": [{}, [_LINEAR], 3, None, {"a": 3}], "key": [3, None, "", "name", "dimension"],
           "mode": "choice", "dilation": [1, 2.0, True], "fit_range": _FIT_RANGE[:3],
@@ -94,6 +96,16 @@ SPECS = [
           "verdicts": [3, None, {}, {"b": _VERDICTS["a"]}, {"a": 3},
                        {"a": _VERDICTS["a"].drop(columns=["separated"])}],
           "checks": [3, "checks", {"zz": _TABLE}, {"a": 3}, {"a": _TABLE}]}),
+    # spectral view (the ESD tail exponent)
+    Spec(training.empirical_spectral_density, {"weight": _ESD_WEIGHT},
+         {"weight": [*BAD["array"], np.ones(4), np.ones((1,) * 6), np.zeros((4, 4)),
+                     torch.ones(3), torch.full((3, 3), math.nan)],
+          "conv": "choice"}),
+    Spec(training.layer_spectra, {"model": _LINEAR},
+         {"model": "module", "conv": "choice", "min_evals": [*BAD["positive_int"], 9]}),
+    Spec(training.esd_alpha, {"weight": _ESD_WEIGHT},
+         {"weight": [*BAD["array"], np.ones(4), np.zeros((4, 4)), np.ones((8, 4))],
+          "conv": "choice", "min_evals": [*BAD["positive_int"], 9, 10_000]}),
     # cache and config
     Spec(training.trained_model, _TINY_RUN,
          {"name": [*BAD["choice"], "resnet50"], "seed": _SEED,
@@ -150,6 +162,7 @@ EXEMPT = {
                     "epoch: tests/test_train.py)",
     "CIFAR10Arrays": "a frozen result record, built only by load_cifar10",
     "CIFAR10ChecksumError": "an exception class, raised by load_cifar10",
+    "SpectralFit": "a frozen result record, built only by esd_alpha",
     "DistributedContext": "fuzzed with this harness in tests/test_distributed.py (needs a "
                           "process group)",
     "train_distributed": "fuzzed with this harness in tests/test_distributed.py (needs a "
