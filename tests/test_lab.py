@@ -32,7 +32,7 @@ def test_a_chapter_runs_in_jupyterlab_and_reads_like_the_book(tmp_path):
     notebook = tmp_path / CHAPTER
     shutil.copy2(ROOT / "notebooks" / CHAPTER, notebook)
     setup_cell.update_file(notebook, setup_cell.repository_spec())
-    report = lab_check.check_notebook(notebook, timeout=150, chromium_path=CHROMIUM,
+    report = lab_check.check_notebook(notebook, timeout=300, chromium_path=CHROMIUM,
                                       chromedriver_path=CHROMEDRIVER,
                                       env={"FRACTALNB_PROFILE": "quick"})
     assert report.problems == []

@@ -28,11 +28,21 @@ REPLAY_RUN = "custom_cnn-seed0"
 """The cheapest Part III run: its first epoch takes about 10 s on one thread."""
 
 LOSS_RTOL = 1e-3
-"""Relative tolerance on a replayed loss: same code and seed give the same arithmetic up to
-the order of floating-point reductions, which CPUs with other vector units may change."""
+"""Relative tolerance on a replayed loss on the kind of CPU that made the run: same code and
+seed give the same arithmetic up to the order of floating-point reductions."""
 
 ACC_ATOL = 0.005
 """Absolute tolerance on a replayed accuracy (5 of the 1,000 test images)."""
+
+OTHER_CPU_LOSS_RTOL = 0.01
+OTHER_CPU_ACC_ATOL = 0.02
+"""On a CPU with other vector units (AVX2 where the runs were made on AVX-512) torch picks
+other kernels, whose rounding sends the 40 steps of the first epoch apart. Measured on an
+AVX2 machine for custom_cnn-seed0: train loss 2.0245 against the stored 2.0236 (4e-4
+relative), train accuracy 0.252 against 0.257, but test loss 3.749 against 3.914: the model
+at the end of the first (warm-up) epoch is far from trained, and its test loss is
+sensitive to the last steps. There only the epoch's averages over its training batches are
+compared, at these wider tolerances."""
 
 
 def _problems(table):
@@ -55,12 +65,20 @@ def test_results_fit_their_budget():
 
 
 def test_first_epoch_replays_to_the_stored_metrics():
+    import torch
+
     table = execute.replay_first_epoch(REPLAY_RUN)
     stored, replayed = table.loc["stored"], table.loc["replayed"]
-    for column in ("train_loss", "test_loss"):
-        assert replayed[column] == pytest.approx(stored[column], rel=LOSS_RTOL), column
-    for column in ("train_acc", "test_acc"):
-        assert abs(replayed[column] - stored[column]) <= ACC_ATOL, column
+    made_on = store.load_manifest(REPLAY_RUN)["environment"]["cpu_capability"]
+    if torch.backends.cpu.get_cpu_capability() == made_on:
+        for column in ("train_loss", "test_loss"):
+            assert replayed[column] == pytest.approx(stored[column], rel=LOSS_RTOL), column
+        for column in ("train_acc", "test_acc"):
+            assert abs(replayed[column] - stored[column]) <= ACC_ATOL, column
+    else:
+        assert replayed["train_loss"] == pytest.approx(stored["train_loss"],
+                                                       rel=OTHER_CPU_LOSS_RTOL)
+        assert abs(replayed["train_acc"] - stored["train_acc"]) <= OTHER_CPU_ACC_ATOL
 
 
 # ---------------------------------------------------------------- the checks themselves

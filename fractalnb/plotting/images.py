@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import _validate
-from .style import _axes, _names, _text
+from .style import FIGURE_WIDTH, _axes, _names, _text
 
 _MAX_IMAGES = 1024  # panels of one image grid
 
@@ -37,7 +37,7 @@ def image_grid(
     classes: Sequence[str],
     *,
     ncols: int = 8,
-    scale: float = 1.3,
+    scale: float | None = None,
     title: str | None = None,
 ) -> plt.Figure:
     """Show images in a grid, each titled with its class name.
@@ -54,7 +54,8 @@ def image_grid(
     ncols
         Images per row, an integer ``>= 1``.
     scale
-        Inches per image, a real number ``> 0``.
+        Inches per image, a real number ``> 0``; default: the book's column width
+        (``FIGURE_WIDTH``) shared by the ``ncols`` images of a row.
     title
         Figure title (a string), or ``None``.
 
@@ -85,12 +86,13 @@ def image_grid(
         raise ValueError(f"labels must lie in [0, {len(classes)}) (one class name each), got "
                          f"[{labels.min()}, {labels.max()}]")
     ncols = _validate.integer(ncols, "ncols", minimum=1)
-    scale = _validate.real(scale, "scale", minimum=0, open_min=True)
+    scale = (FIGURE_WIDTH / ncols if scale is None
+             else _validate.real(scale, "scale", minimum=0, open_min=True))
     title = _text(title, "title", optional=True)
     n = len(images)
     nrows = max(1, -(-n // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, scale * nrows + 0.2),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k < n:
@@ -98,7 +100,6 @@ def image_grid(
             ax.set_title(classes[int(labels[k])], fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

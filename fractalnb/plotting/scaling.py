@@ -9,7 +9,7 @@ import numpy as np
 import seaborn as sns
 
 from .. import _validate
-from .style import _axes, _text
+from .style import _axes, _text, figure_size
 
 __all__ = [
     "plot_loglog",
@@ -325,7 +325,7 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
         raise TypeError(f"result must be a fractalnb.geometry.DSIResult, got "
                         f"{_validate.describe(result)}")
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+        _, axes = plt.subplots(1, 3, figsize=figure_size(0.4), layout="constrained")
     if not isinstance(axes, (np.ndarray, Sequence)) or isinstance(axes, str):
         raise TypeError(f"axes must be a sequence of three Axes, got {_validate.describe(axes)}")
     axes = np.asarray(axes, dtype=object).ravel()

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import _validate
 from ..training.analysis import weight_layers
-from .style import _axes, _names, _text
+from .style import _axes, _names, _text, figure_size
 
 __all__ = [
     "plot_history",
@@ -65,7 +65,8 @@ def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = N
     for label, history in histories.items():
         _validate.dataframe(history, f"histories[{label!r}]", needed)
     title = _text(title, "title", optional=True)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10.0, 3.8))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figure_size(0.45),
+                                         layout="constrained")
     for k, (label, history) in enumerate(histories.items()):
         colour = f"C{k}"
         ax_loss.plot(history["epoch"], history["train_loss"], color=colour, label=f"{label} train")
@@ -82,7 +83,6 @@ def plot_history(histories: Mapping[str, pd.DataFrame], *, title: str | None = N
     ax_acc.legend(fontsize="small")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -132,7 +132,7 @@ def plot_dimension_by_depth(
     if band is not None:
         _validate.dataframe(band, "band", ("layer_depth", "low", "high"))
     title = _text(title, "title", optional=True)
-    ax = _axes(ax, figsize=(7.0, 3.8))
+    ax = _axes(ax, figsize=figure_size())
     if band is not None:
         ax.fill_between(band["layer_depth"], band["low"], band["high"], color="0.8",
                         label="null spread", zorder=0)
@@ -200,7 +200,7 @@ def plot_dimension_over_epochs(
     if unknown:
         raise ValueError(f"layers {unknown} are not conv/linear weights of the table")
     title = _text(title, "title", optional=True)
-    ax = _axes(ax, figsize=(7.0, 3.8))
+    ax = _axes(ax, figsize=figure_size())
     for name in names:
         one = rows[rows["name"] == name].sort_values(key)
         line = ax.plot(one[key], one["dimension"], marker="o", ms=3, label=name)[0]
