@@ -49,7 +49,10 @@ lint: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(PY) -m pytest -n $(JOBS) --durations=15 tests --doctest-modules fractalnb
 
-test: lint unit
+# the book build below builds the API pages with -W -n as well: the unit tests leave that
+# build to it (FRACTALNB_API_PAGES_IN_BOOK, tests/test_api_reference.py)
+test: lint
+	FRACTALNB_API_PAGES_IN_BOOK=1 $(MAKE) unit
 	$(PY) tools/build_book.py --jobs $(JOBS)
 	$(PY) tools/build_book.py --pdf-only
 	$(PY) tools/browser_check.py build/html

@@ -103,7 +103,9 @@ def test_colab_copies_are_plain_markdown(tmp_path):
         original = "\n".join("".join(c["source"]) for c in source["cells"]
                              if c["cell_type"] == "markdown")
         exercises = len(re.findall(r"```\{exercise\}", original))
-        assert len(re.findall(r"^#### Exercise \d+$", text, re.M)) == exercises
+        number = colab_copy.chapter_number(path.stem)
+        heading = rf"^#### Exercise {number}\.\d+$" if number else r"^#### Exercise \d+$"
+        assert len(re.findall(heading, text, re.M)) == exercises
         singles = len(re.findall(r"```\{solution\}", original))
         assert text.count("<details>") == text.count("</details>") == singles
         gated = len(re.findall(r"```\{solution-start\}", original))
@@ -129,6 +131,28 @@ def test_colab_roles_become_text_and_links():
                     "03_fractal_transformation.html) and `fractalnb.box`.")
     assert convert.markdown("```{note}\nCheck {glue:text}`k`.\n```") == \
         "> **Note**\n>\n> Check `k`."
+
+
+def test_colab_numrefs_are_the_book_numbers():
+    numbers = {"ch04": ("Chapter", "4", "notebooks/04_x"),
+               "ex-04-a": ("Exercise", "4.2", "notebooks/04_x")}
+    convert = colab_copy.Converter("notebooks/05_x", {}, "https://o.github.io/r/", numbers)
+    assert convert.markdown("As {numref}`chapter %s <ch04>` showed ({numref}`ex-04-a`).") == (
+        "As [chapter 4](https://o.github.io/r/notebooks/04_x.html) showed "
+        "([Exercise 4.2](https://o.github.io/r/notebooks/04_x.html)).")
+    assert convert.markdown("```{exercise}\n:label: ex-05-a\nDo.\n```") == \
+        "#### Exercise 5.1\n\nDo."
+    with pytest.raises(ValueError, match="numref.*'ch99'"):
+        convert.markdown("{numref}`Chapter %s <ch99>`")
+
+
+def test_the_book_numbers_are_read_from_the_chapters():
+    numbers = colab_copy.book_numbers()
+    exercises = {label: number for label, (kind, number, _) in numbers.items()
+                 if kind == "Exercise"}
+    assert exercises and all(re.fullmatch(r"\d+\.\d+", n) for n in exercises.values())
+    firsts = [label for label, n in exercises.items() if n.endswith(".1")]
+    assert len(firsts) == len({n.split(".")[0] for n in exercises.values()})
 
 
 def test_colab_buttons_point_at_the_copies(tmp_path):

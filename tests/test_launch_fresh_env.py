@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import setup_cell  # noqa: E402
 
-CHAPTER = "05_discrete_scale_invariance.ipynb"  # fast: a small CNN on the CIFAR-10 sample
+CHAPTER = "00_getting_started.ipynb"  # fast, trains nothing; reads the CIFAR-10 sample
 SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "cifar10-sample.npz"  # as .ci/run finds it
 
 

@@ -15,7 +15,10 @@ and rewrites the Markdown:
   it (the set-up cell does that in Colab), as in JupyterLab;
 - ``{cite}`` / ``{cite:t}`` / ``{cite:p}`` → *Author (year)* from ``book/references.bib``;
 - ``{doc}`` / ``{ref}`` → links into the published book (GitHub Pages, from
-  ``_config.yml``'s ``repository:`` URL); other roles → their text.
+  ``_config.yml``'s ``repository:`` URL); ``{numref}`` to a chapter (``chNN``) or an
+  exercise → its number as the book prints it (*Chapter 4*, *Exercise 4.2*: chapter ``NN``
+  is ``notebooks/NN_*.ipynb``, its exercises numbered in order), linking the chapter's
+  page; other roles → their text.
 
 A first Markdown cell says what the copy is and links the chapter's page in the book.
 Outputs are cleared. The copies are derived from the sources alone, so they are the same
@@ -82,12 +85,45 @@ def bibliography(bib_path: Path = ROOT / "book" / "references.bib") -> dict[str,
     return entries
 
 
+EXERCISE_LABEL = re.compile(r"```\{exercise\}[^\n]*\n(?::[\w-]+:[^\n]*\n)*?:label:\s*(\S+)")
+CHAPTER_LABEL = re.compile(r"^\((ch\d\d)\)=\s*$", re.M)
+
+
+def chapter_number(chapter: str) -> int | None:
+    """The number the book gives ``notebooks/NN_name`` (``NN``); ``None`` for chapter 00."""
+    match = re.match(r"(\d\d)_", Path(chapter).name)
+    return int(match.group(1)) or None if match else None
+
+
+def book_numbers(notebooks: Path = ROOT / "notebooks") -> dict[str, tuple[str, str, str]]:
+    """Return ``{label: (kind, number, chapter)}`` of the chapters' and exercises' labels.
+
+    ``kind`` is ``"Chapter"`` or ``"Exercise"``, ``number`` as the numbered book prints it
+    (``"4"``, ``"4.2"``), ``chapter`` the page (``notebooks/04_layer_dimension``).
+    """
+    numbers: dict[str, tuple[str, str, str]] = {}
+    for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+        chapter, n = f"notebooks/{path.stem}", chapter_number(path.stem)
+        if n is None:
+            continue
+        cells = nbformat.read(path, as_version=4).cells
+        text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        for label in CHAPTER_LABEL.findall(text):
+            numbers[label] = ("Chapter", str(n), chapter)
+        for k, label in enumerate(EXERCISE_LABEL.findall(text), 1):
+            numbers[label] = ("Exercise", f"{n}.{k}", chapter)
+    return numbers
+
+
 class Converter:
     """MyST → CommonMark for one chapter (it numbers the chapter's exercises)."""
 
-    def __init__(self, chapter: str, bib: dict[str, tuple[str, str]], site: str) -> None:
+    def __init__(self, chapter: str, bib: dict[str, tuple[str, str]], site: str,
+                 numbers: dict[str, tuple[str, str, str]] | None = None) -> None:
         self.chapter, self.bib, self.site = chapter, bib, site
         self.numbers: dict[str, int] = {}
+        self.book_numbers = book_numbers() if numbers is None else numbers
+        self.prefix = "" if chapter_number(chapter) is None else f"{chapter_number(chapter)}."
 
     def _number(self, label: str | None) -> int:
         if label and label in self.numbers:
@@ -123,6 +159,13 @@ class Converter:
             return self._cite(content, textual=name == "cite:t")
         if name == "doc":
             return self._link(text if explicit else Path(target).name.replace("_", " "), target)
+        if name == "numref":
+            if target not in self.book_numbers:
+                raise ValueError(f"{self.chapter}: {{numref}} target {target!r} is not a "
+                                 "chapter (chNN) or exercise label of the book")
+            kind, number, page = self.book_numbers[target]
+            shown = text.replace("%s", number) if explicit else f"{kind} {number}"
+            return self._link(shown, "/" + page)
         if name in ("func", "class", "meth", "mod", "attr", "data", "obj", "py:func"):
             return f"`{text.lstrip('~')}`"
         return text
@@ -138,12 +181,13 @@ class Converter:
         argument = info.strip()
         if name == "exercise":
             number = self._number(options.get("label"))
-            return f"#### Exercise {number}\n\n{text}", False
+            return f"#### Exercise {self.prefix}{number}\n\n{text}", False
         if name in ("solution", "solution-start"):
             number = self._number(argument.split()[0] if argument else None)
             if name == "solution-start":
-                return f"#### Solution to Exercise {number}\n\n{text}".strip(), True
-            return (f"<details>\n<summary>Solution to Exercise {number}</summary>\n\n{text}\n\n"
+                return f"#### Solution to Exercise {self.prefix}{number}\n\n{text}".strip(), True
+            return (f"<details>\n<summary>Solution to Exercise {self.prefix}{number}</summary>"
+                    f"\n\n{text}\n\n"
                     "</details>"), False
         if name == "solution-end":
             return "", False

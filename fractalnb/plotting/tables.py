@@ -78,6 +78,13 @@ def format_number(value: object, digits: int = 3) -> str:
     return f"{number:.{max(digits - 1 - magnitude, 0)}f}"
 
 
+def _column_names(value: object, name: str) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list of column names, got "
+                        f"{_validate.describe(value)}")
+    return list(value)
+
+
 def show_table(
     frame: pd.DataFrame,
     *,
@@ -114,8 +121,9 @@ def show_table(
     ------
     TypeError
         ``frame`` is not a ``DataFrame``.
-    KeyError
-        A name in ``first`` or ``columns`` is not a column of ``frame``.
+    ValueError
+        A name in ``first``, ``columns`` or ``digits`` is not a column of the table, or
+        ``digits`` is not an integer >= 1.
 
     Examples
     --------
@@ -130,17 +138,20 @@ def show_table(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {_validate.describe(frame)}")
-    names = list(frame.columns) if columns is None else list(columns)
-    missing = [name for name in [*names, *first] if name not in frame.columns]
-    if missing:
-        raise KeyError(f"not columns of the table: {missing}; its columns are "
-                       f"{list(frame.columns)}")
+    first = _column_names(first, "first")
+    names = list(frame.columns) if columns is None else _column_names(columns, "columns")
+    for argument, given in (("first", first), ("columns", names)):
+        missing = [name for name in given if name not in frame.columns]
+        if missing:
+            raise ValueError(f"{argument} names {missing}, not columns of the table; its "
+                             f"columns are {list(frame.columns)}")
+    index = _validate.boolean(index, "index")
     order = [*first, *[name for name in names if name not in first]]
     shown = frame.loc[:, order]
     if isinstance(digits, dict):
         unknown = [name for name in digits if name not in shown.columns]
         if unknown:
-            raise KeyError(f"digits names columns not in the table: {unknown}")
+            raise ValueError(f"digits names {unknown}, not columns of the table shown")
         per_column = {name: _validate.integer(digits.get(name, 3), f"digits[{name!r}]",
                                               minimum=1) for name in shown.columns}
     else:
