@@ -484,6 +484,66 @@ class GluedFigure(SphinxDirective):
         return [figure]
 
 
+def part_numbering(toc_path: Path) -> dict[str, bool]:
+    """Return ``{first document of a part: whether the part is numbered}`` of a ``_toc.yml``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "_toc.yml"
+    >>> import yaml
+    >>> parts = [{"caption": "A", "chapters": [{"file": "a.md"}]},
+    ...          {"caption": "B", "numbered": True, "chapters": [{"file": "b"}, {"file": "c"}]}]
+    >>> _ = path.write_text(yaml.safe_dump({"format": "jb-book", "root": "i", "parts": parts}))
+    >>> part_numbering(path)
+    {'a': False, 'b': True}
+    """
+    import yaml
+
+    toc = yaml.safe_load(toc_path.read_text()) if toc_path.is_file() else {}
+    starts = {}
+    for part in (toc or {}).get("parts") or []:
+        chapters = part.get("chapters") or []
+        if chapters and "file" in chapters[0]:
+            name = re.sub(r"\.(md|ipynb|rst)$", "", chapters[0]["file"])
+            starts[name] = bool(part.get("numbered"))
+    return starts
+
+
+class LatexChapterNumbering(SphinxPostTransform):
+    """Number the PDF's chapters as the HTML book does: only those of the toc's numbered parts.
+
+    LaTeX numbers every chapter; Sphinx numbers only the numbered parts of the toc. At
+    the start of each part's first document this sets LaTeX's ``secnumdepth`` to -1 (no
+    numbers, and the chapter counter does not advance) or back to its value, so chapter 4 and
+    Exercise 4.2 of the PDF are chapter 4 and Exercise 4.2 of the web page.
+
+    A reference to an exercise of another document ({numref}) would be written as
+    a reference to a label that LaTeX numbers by its chapter; it becomes a link with the
+    number Sphinx gave it, as on the web page.
+    """
+
+    default_priority = 20  # after the references are resolved (10)
+    formats = ("latex",)
+
+    def apply(self, **kwargs) -> None:  # noqa: D102
+        starts = part_numbering(Path(self.env.srcdir) / "_toc.yml")
+        for node in list(self.document.findall(addnodes.start_of_file)):
+            if node["docname"] not in starts:
+                continue
+            if starts[node["docname"]]:
+                tex = r"\ifdefined\fnbsecnumdepth\setcounter{secnumdepth}{\fnbsecnumdepth}\fi"
+            else:
+                tex = (r"\ifnum\value{secnumdepth}>-1\edef\fnbsecnumdepth{\the\value"
+                       r"{secnumdepth}}\fi\setcounter{secnumdepth}{-1}")
+            node.insert(0, nodes.raw("", tex + "\n", format="latex"))
+        for node in list(self.document.findall(addnodes.number_reference)):
+            if node.astext().startswith("Exercise "):
+                link = nodes.reference("", "", nodes.Text(node.astext()), internal=True,
+                                       **{k: node[k] for k in ("refid", "refuri") if k in node})
+                node.replace_self(link)
+
+
 class ResolveGluedImages(SphinxPostTransform):
     """Replace each :class:`glued_image` by the image its notebook glued, written to ``_images``."""
 
@@ -1076,6 +1136,7 @@ def setup(app: Sphinx) -> dict:
     app.add_node(glued_image)
     app.add_directive("glued-figure", GluedFigure)
     app.add_post_transform(ResolveGluedImages)
+    app.add_post_transform(LatexChapterNumbering)
     app.connect("missing-reference", _resolve_fractalnb_names)
     app.add_directive("book-map", BookMap)
     app.add_directive("chapter-plan", ChapterPlan)
