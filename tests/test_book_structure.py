@@ -92,7 +92,14 @@ def test_parameters_cell_reads_the_profile(path):
 def test_chapter_skeleton(path):
     text = _markdown(path)
     cells = _cells(path)
-    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    first = "".join(cells[0]["source"])
+    assert cells[0]["cell_type"] == "markdown"
+    number = re.match(r"(\d\d)_", path.name).group(1)
+    if number == "00":  # not numbered: referred to with {doc}
+        assert first.startswith("# "), f"{path.name}: starts with its title"
+    else:  # the label {numref} refers to, then the title
+        assert first.startswith(f"(ch{number})=\n# "), \
+            f"{path.name}: starts with the label (ch{number})= and its title"
     assert "Learning goals" in text, f"{path.name}: learning goals"
     assert len(re.findall(r"```\{exercise\}", text)) >= 2, f"{path.name}: at least two exercises"
     solutions = len(re.findall(r"```\{solution(-start)?\}", text))

@@ -2,7 +2,10 @@
 
 The check must pass on the intact book and fail when a figure is removed, when a math
 block is broken (a TeX error, or delimiters left raw), when a solution is not hidden and
-when a script logs an error. Needs Debian's Chromium (``apt-get install chromium
+when a script logs an error. Its layout and text checks (tools/page_checks.py) run on the
+tiny book's chapter page with a fragment of tests/browser_fixtures/ in its article (the
+book's theme, in the check's 1280-px window): good.html must pass, each other fragment
+must fail exactly one check. Needs Debian's Chromium (``apt-get install chromium
 chromium-driver``, done by ``.ci/run``): skipped without it, except on CI.
 """
 
@@ -262,3 +265,140 @@ def test_a_landing_page_without_downloads_fails(tiny_book, tmp_path, capsys):
     status, out = _check(html, tmp_path, capsys)
     assert status == 1
     assert "FAIL book/intro.html: the landing page links no .pdf" in out, out
+
+
+FIXTURES = Path(__file__).resolve().parent / "browser_fixtures"
+
+
+def _picture(path: Path, width: int, height: int) -> None:
+    """A PNG of exactly ``width`` x ``height`` pixels, with an axis's text on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("width")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def fixture_page(tiny_book, tmp_path_factory):
+    """Check a fixture page: the tiny book's chapter page with a fragment of FIXTURES in it.
+
+    Returns a function of the fragment's name giving check_page's report. One server and
+    one browser serve every test of the module's layout checks.
+    """
+    site = tmp_path_factory.mktemp("fixtures") / "html"
+    shutil.copytree(tiny_book, site)
+    chapter = (site / "notebooks" / "zebrafish.html").read_text()
+    mark = "finds this chapter.</p>"  # CHAPTER's first paragraph, in the page's article
+    assert chapter.count(mark) == 1
+    for fragment in FIXTURES.glob("*.html"):
+        (site / "notebooks" / f"fixture_{fragment.stem}.html").write_text(
+            chapter.replace(mark, mark + "\n" + fragment.read_text(), 1))
+    for width in (200, 600, 1600):
+        _picture(site / "_images" / f"fixture_{width}.png", width, 300)
+    with browser_check.serve(site) as base, \
+            browser_check.chromium(CHROMIUM, CHROMEDRIVER) as driver:
+        yield lambda name: browser_check.check_page(driver, base, f"notebooks/fixture_{name}.html")
+
+
+def _one_problem(report) -> str:
+    assert len(report.problems) == 1, report.problems
+    return report.problems[0]
+
+
+def test_the_good_fixture_page_passes_the_layout_checks(fixture_page):
+    report = fixture_page("good")
+    assert report.problems == []
+    layout = report.layout
+    assert 500 < layout["column"] < 1000, layout["column"]  # the content column, in px
+    # the 600-px figure (in an output and glued) is measured at its full width; the 200-px
+    # icon shown at 40 px is not (under MIN_NATURAL_PX)
+    assert [i["natural"] for i in layout["images"]] == [600, 600]
+    assert all(i["shown"] == 600 for i in layout["images"]), layout["images"]
+    assert layout["wide"] and all(w["over"] <= 2 for w in layout["wide"])  # measured, fits
+    assert layout["glue"] == []  # the glue( line is in a collapsed (hide-input) cell
+
+
+@pytest.mark.parametrize(("fixture", "kind", "start"), [
+    ("wide_code", "code cell", "result = fractalnb.analyze("),
+    ("wide_output", "cell output", "layer=conv1 dimension=1.8231"),
+    ("wide_hidden_code", "code cell", "fig, axes = plt.subplots("),  # opened to measure
+])
+def test_a_code_cell_wider_than_the_column_fails(fixture_page, fixture, kind, start):
+    problem = _one_problem(fixture_page(fixture))
+    match = re.fullmatch(rf"{kind} wider than the column by (\d+) px \((\d+) px in (\d+) px; "
+                         rf"its longest line has (\d+) characters\): '{re.escape(start)}.*",
+                         problem)
+    assert match, problem
+    over, width, room, longest = map(int, match.groups())
+    assert over > 100 and abs(width - room - over) <= 1 and longest > 100, problem
+
+
+def test_a_table_wider_than_the_column_fails(fixture_page):
+    problem = _one_problem(fixture_page("wide_table"))
+    match = re.fullmatch(r"table wider than the column by (\d+) px \((\d+) px in (\d+) px\): "
+                         r"'layer spectral_dimension box_counting_dimension .*' "
+                         r"\(output of the cell 'frame.style'\)",
+                         problem)
+    assert match, problem
+    over, width, room = map(int, match.groups())
+    assert over > 300 and abs(width - room - over) <= 1, problem
+
+
+@pytest.mark.parametrize(("fixture", "where"), [
+    ("shrunk_figure", "output of the cell 'fig, axes = plt.subplots(1, 5, figsize=(16, 3))'"),
+    ("shrunk_glued_figure", "figure 'Fig. 1 Five panels drawn for a wide screen.'"),
+])
+def test_a_shrunk_figure_fails(fixture_page, fixture, where):
+    report = fixture_page(fixture)
+    problem = _one_problem(report)
+    match = re.fullmatch(r"figure shown at (\d+)% of its natural width \((\d+) of 1600 px\): "
+                         r"its text is under ~9 px; draw it narrower: "
+                         rf"\.\./_images/fixture_1600\.png \({re.escape(where)}\)", problem)
+    assert match, problem
+    percent, shown = map(int, match.groups())
+    # the browser fitted it to the column (a figure's margins apart)
+    assert report.layout["column"] - 20 < shown <= report.layout["column"], shown
+    assert percent == round(100 * shown / 1600), problem
+
+
+def test_a_visible_glue_line_fails(fixture_page):
+    assert _one_problem(fixture_page("visible_glue")) == (
+        "visible code cell with a glue( line: 'glue(\"n_layers\", n_layers, display=False)' "
+        "in the cell 'n_layers = len(result.layers) glue(\"n_layers\", n_l…'; "
+        "move it to a remove-cell cell")
+
+
+@pytest.mark.parametrize(("fixture", "line", "cell"), [
+    ("pandas_series", "Name: loss, dtype: float64", "history[\"loss\"].tail(3)"),
+    ("pandas_dtypes", "dtype: object", "frame.dtypes"),
+])
+def test_a_pandas_repr_in_an_output_fails(fixture_page, fixture, line, cell):
+    assert _one_problem(fixture_page(fixture)) == (
+        f"pandas repr in a cell output: {line!r} (output of the cell {cell!r})")
+
+
+def test_nan_and_inf_table_cells_fail(fixture_page):
+    assert _one_problem(fixture_page("nan_table")) == (
+        "4 table cell(s) showing 'nan', 'NaN', 'inf', '-inf' in the table "
+        "'layer dimension slope 0 conv1 nan 1.2 1 conv2 NaN …' "
+        "(output of the cell 'frame'); the first at row '0', column 'dimension'")
+
+
+def test_a_nan_cell_is_named_by_its_row_and_column_under_a_two_level_index(fixture_page):
+    # the index's first level spans two rows: the column is counted from the row's end
+    assert _one_problem(fixture_page("nan_multiindex")) == (
+        "1 table cell(s) showing 'NaN' in the table 'D_mean D_std z layer role conv1 rows "
+        "2.02 0.04 1.1…' (output of the cell 'spread'); the first at row "
+        "'columns', column 'z'")
+
+
+def test_not_set_text_fails(fixture_page):
+    assert _one_problem(fixture_page("not_set")) == (
+        "placeholder text on the page: …as: The fractalnb authors. Project name not set. "
+        "2026. Exercise…")

@@ -16,7 +16,10 @@ is opened in a fresh headless Chromium. A page passes when
   branch of ``_config.yml``'s ``repository:`` block; a chapter page has launch buttons,
   Binder (that repository, branch and notebook) and Colab (the chapter's Colab copy); it
   shows no placeholder text
-  (Sphinx's "Project name not set");
+  ("not set", as in Sphinx's "Project name not set");
+- what a reader sees fits (``tools/page_checks.py``): no code cell or table wider than the
+  content column, no figure shrunk under 60% of its width, no visible ``glue(`` line, no
+  pandas repr in an output, no ``nan`` / ``inf`` table cell;
 - its downloads are real files of the right type, fetched from the server: a chapter's
   download button gives its ``.ipynb``, a JSON notebook with outputs (the executed
   copy); the landing page links the whole book as a PDF (a ``%PDF`` file with pages) and a
@@ -66,6 +69,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_book import toc_entries  # noqa: E402  (the one toc walker of tools/)
+from page_checks import check_page_layout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -73,7 +77,6 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1400")
 NOTEBOOK_DIR = "notebooks/"
 TIMEOUT_S = 240  # seconds a page may take to load and settle before the check fails
-PLACEHOLDERS = ("Project name not set",)  # Sphinx's defaults that must never be shown
 DOWNLOAD_SUFFIXES = (".ipynb", ".zip", ".pdf")
 
 # What a page looks like once it has settled: run in the page by Selenium.
@@ -126,7 +129,6 @@ const settle = async () => {
                                   .trim().slice(0, 60)),
     links: Array.from(document.querySelectorAll('a[href]'))
                 .map(a => [a.className, a.href]),
-    bodyText: document.body.innerText,
   });
 };
 settle();
@@ -143,6 +145,7 @@ class PageReport:
     math: int = 0
     solutions: int = 0
     seconds: float = 0.0
+    layout: dict = field(default_factory=dict)  # what tools/page_checks.py measured
 
 
 def toc_pages(toc_path: Path) -> list[str]:
@@ -338,7 +341,7 @@ def zip_problems(data: bytes, name: str, chapters: list[str]) -> list[str]:
 
 
 def check_links(state: dict, page: str, expect: Expectations, landing: bool) -> list[str]:
-    """Check a page's repository links, its downloads and its text for placeholders."""
+    """Check a page's repository links and its downloads."""
     problems = []
     links = [(cls or "", href) for cls, href in state["links"]]
     if expect.repository:
@@ -351,9 +354,6 @@ def check_links(state: dict, page: str, expect: Expectations, landing: bool) -> 
                 problems.append(f"no edit button into {repo}/edit/{expect.branch}/")
             problems += [f"edit button on another branch: {href}" for href in edits
                          if not href.startswith(f"{repo}/edit/{expect.branch}/")]
-    for text in PLACEHOLDERS:
-        if text in state["bodyText"]:
-            problems.append(f"placeholder text on the page: {text!r}")
     downloads: dict[str, str] = {}
     for _, href in links:
         path = urllib.parse.urlsplit(href).path
@@ -442,6 +442,8 @@ def check_page(driver, base: str, page: str, expect: Expectations | None = None,
         report.problems.append(f"solution not hidden (give it :class: dropdown): {title!r}")
     report.problems += check_links(state, page, expect or Expectations(), landing)
     report.solutions, problems = check_solutions(driver)
+    report.problems += problems
+    report.layout, problems = check_page_layout(driver)  # after the solutions are opened
     report.problems += problems
     report.problems += [f"console error: {message}" for message in console_errors(driver)]
     report.problems = list(dict.fromkeys(report.problems))

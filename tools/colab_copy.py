@@ -196,7 +196,8 @@ class Converter:
                          for line in [f"**{title}**", "", *text.split("\n")]), False
 
     def markdown(self, text: str) -> str:
-        """Return ``text`` with every directive and role rewritten."""
+        """Return ``text`` with every directive and role rewritten (and no label lines)."""
+        text = CHAPTER_LABEL.sub("", text).lstrip("\n") if CHAPTER_LABEL.search(text) else text
         return re.sub(r"\n{3,}", "\n\n", self._convert(text)[0]).strip("\n")
 
     def _convert(self, text: str) -> tuple[str, list[int]]:

@@ -70,6 +70,15 @@ logger = logging.getLogger(__name__)
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"
 
 
+STATIC = Path(__file__).resolve().parent / "static"  #: the book's own CSS (page layout)
+
+
+def _add_static_files(app: Sphinx, config) -> None:
+    """Serve ``static/`` with the book and link its style sheet from every page."""
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+    app.add_css_file("fractalnb.css")
+
+
 def _check_mathjax_path(app: Sphinx, config) -> None:
     """Fail early unless ``mathjax_path`` names a file that ``sphinx-mathjax-offline`` ships.
 
@@ -1128,6 +1137,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("fractalnb_api_links", True, "env", [bool])
     app.add_config_value("fractalnb_api_generated", API_GENERATED, "env", [str])
     app.connect("config-inited", _check_mathjax_path)
+    app.connect("config-inited", _add_static_files)
     app.connect("builder-inited", _clear_generated_api, priority=400)  # autosummary: 500
     app.add_transform(DropAutosummaryToctrees)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
