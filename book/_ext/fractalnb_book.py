@@ -537,14 +537,18 @@ class LatexChapterNumbering(SphinxPostTransform):
 
     def apply(self, **kwargs) -> None:  # noqa: D102
         starts = part_numbering(Path(self.env.srcdir) / "_toc.yml")
+        off = (r"\ifnum\value{secnumdepth}>-1\edef\fnbsecnumdepth{\the\value"
+               r"{secnumdepth}}\fi\setcounter{secnumdepth}{-1}")
+        # the landing page (the root document, whose sections LaTeX makes chapters) is not
+        # numbered on the web either
+        self.document.insert(0, nodes.raw("", off + "\n", format="latex"))
         for node in list(self.document.findall(addnodes.start_of_file)):
             if node["docname"] not in starts:
                 continue
             if starts[node["docname"]]:
                 tex = r"\ifdefined\fnbsecnumdepth\setcounter{secnumdepth}{\fnbsecnumdepth}\fi"
             else:
-                tex = (r"\ifnum\value{secnumdepth}>-1\edef\fnbsecnumdepth{\the\value"
-                       r"{secnumdepth}}\fi\setcounter{secnumdepth}{-1}")
+                tex = off
             node.insert(0, nodes.raw("", tex + "\n", format="latex"))
         for node in list(self.document.findall(addnodes.number_reference)):
             if node.astext().startswith("Exercise "):
