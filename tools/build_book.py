@@ -164,11 +164,19 @@ def execute(notebooks: list[Path], jobs: int) -> None:
     # set by a Jupyter server for its kernels: the chapters' set-up cell then shows glued
     # numbers under their cells (tools/setup_cell.py), which the book must not
     env.pop("JPY_SESSION_NAME", None)
+    workers = min(jobs, len(notebooks)) if jobs > 1 else 1
+    # one kernel per core: torch's and OpenMP's default of a thread per core in each of
+    # several kernels oversubscribes the cores, and small ops then wait on each other
+    # (chapter 13's maps took five times as long beside a second kernel)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = str(max(1, (cores or 1) // workers))
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.setdefault(name, threads)
     command = [sys.executable, "-m", "pytest", "--nbmake", "--overwrite",
                "--nbmake-timeout=1800", "-p", "no:cacheprovider", "-v", "--durations=0",
                "-c", str(STAGE / "pytest.ini"), "--rootdir", str(STAGE)]
-    if jobs > 1 and len(notebooks) > 1:
-        command += ["-n", str(min(jobs, len(notebooks)))]
+    if workers > 1:
+        command += ["-n", str(workers)]
     command += [str(STAGE / nb) for nb in notebooks]
     print("+", " ".join(command), flush=True)
     result = subprocess.run(command, cwd=STAGE, env=env)
