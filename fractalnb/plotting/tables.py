@@ -23,7 +23,7 @@ __all__ = ["format_number", "show_table"]
 
 MISSING = "—"  # not measured
 CELL_STYLE = [
-    {"selector": "th, td", "props": "padding: 0.15em 0.7em; text-align: right;"},
+    {"selector": "th, td", "props": "padding: 0.15em 0.5em; text-align: right;"},
     {"selector": "th.col_heading", "props": "text-align: center;"},
     {"selector": "th.row_heading", "props": "text-align: left;"},
 ]
