@@ -243,6 +243,15 @@ def test_plot_helpers_for_null_models_and_dsi():
     assert len(axes) == 3
     ratios = axes[1].lines[0].get_ydata()
     np.testing.assert_allclose(ratios, result.ratios)
+    # one legend for the three panels, under them, none over the data
+    fig = axes[0].figure
+    assert all(ax.get_legend() is None for ax in axes) and len(fig.legends) == 1
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "r = 3^k" in texts and any(t.startswith("line through 3^k") for t in texts)
+    # on a figure without constrained layout the legend hangs under the middle panel
+    _, plain = plt.subplots(1, 3, layout="none")
+    plotting.plot_dsi(result, axes=plain)
+    assert plain[1].get_legend() is not None and not plain[0].figure.legends
     with pytest.raises(TypeError, match="DSIResult"):
         plotting.plot_dsi(object())
     plt.close("all")

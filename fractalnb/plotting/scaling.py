@@ -128,7 +128,6 @@ def plot_loglog(
     ax.set_yscale("log")
     ax.set_xlabel("1 / r  (r: box side, in grid entries)")
     ax.set_ylabel("N(r)  (boxes)")
-    ax.legend(fontsize="small")
     return ax
 
 
@@ -294,6 +293,11 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
     3. the log-periodic residual :math:`e(r)` against the phase
        :math:`\log_\lambda r \bmod 1`, with the fitted Fourier series.
 
+    The three panels share one legend, drawn under them (outside the data): below the
+    figure when it has constrained layout (as :func:`plt.subplots` gives after
+    :func:`set_style`, and the figure made here), else just under the middle panel. At most
+    seven values of :math:`k` are labelled.
+
     Parameters
     ----------
     result
@@ -356,7 +360,6 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("1 / r  (r: box side, in grid entries)")
     ax.set_ylabel("N(r)  (boxes)")
-    ax.legend(fontsize="small")
 
     ax = axes[1]
     k = np.arange(len(result.ratios))
@@ -364,9 +367,9 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
     ax.axhline(lam**slope, color="0.4", ls="--", lw=1, label=f"{lam}^D = {lam**slope:.3f}")
     ax.set_xlabel(f"k  (ratio of N({lam}^k) to N({lam}^(k+1)))")
     ax.set_ylabel("ratio ρ_k")
-    ax.set_xticks(k)
-    ax.set_xticklabels([str(int(np.round(np.log(s) / np.log(lam)))) for s in scales[:-1]])
-    ax.legend(fontsize="small")
+    step = -(-len(k) // 7) if len(k) else 1  # at most seven labelled values of k
+    ax.set_xticks(k[::step])
+    ax.set_xticklabels([str(int(np.round(np.log(s) / np.log(lam)))) for s in scales[:-1]][::step])
 
     ax = axes[2]
     phase = np.asarray(result.phase, dtype=np.float64)
@@ -379,5 +382,22 @@ def plot_dsi(result: object, *, axes: Sequence[plt.Axes] | None = None) -> np.nd
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel(f"phase  log_{lam} r mod 1")
     ax.set_ylabel("residual e(r) = log N − line  (log units)")
-    ax.legend(fontsize="small")
+    _shared_legend(axes)
     return axes
+
+
+def _shared_legend(axes: np.ndarray) -> None:
+    """One legend for all the panels, under them: outside the figure's data."""
+    handles, labels = [], []
+    for ax in axes:
+        found, texts = ax.get_legend_handles_labels()
+        handles += found
+        labels += texts
+    fig = axes[0].figure
+    engine = fig.get_layout_engine()
+    if engine is not None and type(engine).__name__ == "ConstrainedLayoutEngine":
+        fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize="small")
+    else:
+        middle = axes[len(axes) // 2]
+        middle.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.25),
+                      ncols=3, fontsize="small")
