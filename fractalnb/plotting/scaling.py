@@ -128,6 +128,7 @@ def plot_loglog(
     ax.set_yscale("log")
     ax.set_xlabel("1 / r  (r: box side, in grid entries)")
     ax.set_ylabel("N(r)  (boxes)")
+    ax.legend(fontsize="small")
     return ax
 
 
