@@ -558,6 +558,26 @@ def grade_one(submission: Path, autograder: Path, result: Path) -> None:
     result.write_text(json.dumps(summary, indent=1), encoding="utf-8")
 
 
+def _kill_tree(pid: int) -> None:
+    """Kill a process and every process it started (Jupyter starts a kernel in its own
+    session, out of reach of a process-group kill)."""
+    import psutil
+
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _run_one(submission: Path, autograder: Path, work: Path, timeout: float) -> dict:
     """Grade in a separate process group, killed with its kernel past ``timeout`` seconds."""
     work.mkdir(parents=True, exist_ok=True)
@@ -571,7 +591,7 @@ def _run_one(submission: Path, autograder: Path, work: Path, timeout: float) -> 
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_tree(process.pid)
         process.communicate()
         return {"status": "timeout",
                 "detail": f"did not finish within {timeout:g} s: stopped "
@@ -697,10 +717,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.out / 'grades.csv'}")
     elif args.command == "grade-one":
         grade_one(args.submission, args.autograder, args.result)
-    else:
-        for name, (count, autograded, total) in points_per_chapter(
-                chapters(args.notebooks)).items():
-            print(f"{name:45} exercises {count}  autograded {autograded}  points {total:g}")
+    else:  # the table of book/instructors.md
+        paths = chapters(args.notebooks)
+        print("| Chapter | Title | Exercises | Autograded | Points |\n|---|---|---|---|---|")
+        for path, (count, autograded, total) in zip(paths, points_per_chapter(paths).values()):
+            first = _source(json.loads(path.read_text(encoding="utf-8"))["cells"][0])
+            title = re.search(r"^# (.+)$", first, re.M)
+            title = title.group(1).split(":")[0] if title else path.stem
+            print(f"| {path.stem[:2]} | {title} | {count} | {autograded} | {total:g} |")
     return 0
 
 
