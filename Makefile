@@ -49,7 +49,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check fractalnb tests tools benchmarks notebooks
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -n $(JOBS) --durations=15 tests --doctest-modules fractalnb
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=15 tests --doctest-modules fractalnb
 
 # the book build below builds the API pages with -W -n as well: the unit tests leave that
 # build to it (FRACTALNB_API_PAGES_IN_BOOK, tests/test_api_reference.py)

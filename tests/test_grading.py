@@ -115,7 +115,7 @@ def test_an_unclosed_solution_is_an_error():
 
 
 def test_test_functions_read_names_points_and_visibility():
-    tests = course.test_functions(TESTS)
+    tests = course.grading_tests(TESTS)
     assert [(t.name, t.points, t.hidden) for t in tests] == [
         ("test_public_form", 1.0, False), ("test_hidden_value", 2.0, True)]
     assert all("test_public_form(x)\n" not in t.source for t in tests)  # the book's calls
@@ -125,7 +125,7 @@ def test_test_functions_read_names_points_and_visibility():
                          ids=["badly-named", "no-test"])
 def test_a_grading_cell_needs_public_or_hidden_tests(body):
     with pytest.raises(ValueError, match="test"):
-        course.test_functions(body)
+        course.grading_tests(body)
 
 
 def test_the_master_notebook_makes_a_question_of_an_autograded_exercise():
@@ -222,6 +222,12 @@ def built(tmp_path_factory):
     return root, written
 
 
+#: The tests that share the module's course and grades run in one xdist worker
+#: (``make unit`` distributes with ``--dist loadgroup``), so each is built once.
+GROUP = pytest.mark.xdist_group("grading")
+
+
+@GROUP
 def test_the_student_copies_have_public_checks_and_no_solutions(built):
     root, written = built
     for path in written:
@@ -304,6 +310,7 @@ def _row(rows, student, chapter):
     return row
 
 
+@GROUP
 @pytest.mark.parametrize("name", GRADED)
 def test_the_solutions_copy_gets_full_marks(graded, name):
     _, rows, exercises = graded
@@ -315,6 +322,7 @@ def test_the_solutions_copy_gets_full_marks(graded, name):
         sum(ex.points for ex in exercises[name])
 
 
+@GROUP
 @pytest.mark.parametrize("name", GRADED)
 def test_the_untouched_student_copy_runs_and_gets_zero(graded, name):
     _, rows, exercises = graded
@@ -325,6 +333,7 @@ def test_the_untouched_student_copy_runs_and_gets_zero(graded, name):
     assert float(row["total"]) == 0 < float(row["possible"])
 
 
+@GROUP
 @pytest.mark.parametrize("name", GRADED)
 def test_one_wrong_answer_loses_exactly_its_points(graded, name):
     _, rows, exercises = graded
@@ -337,6 +346,7 @@ def test_one_wrong_answer_loses_exactly_its_points(graded, name):
     assert float(row["total"]) == float(row["possible"]) - lost
 
 
+@GROUP
 def test_a_submission_that_raises_or_loops_gets_a_clear_entry(graded):
     out, rows, _ = graded
     raises = _row(rows, "eve-raises", GRADED[0])
@@ -353,6 +363,7 @@ def test_a_submission_that_raises_or_loops_gets_a_clear_entry(graded):
     assert "status: timeout" in feedback
 
 
+@GROUP
 def test_feedback_shows_points_and_public_messages_only(graded):
     out, _, exercises = graded
     text = (out / "feedback" / "dan-wrong" / f"{GRADED[0]}.txt").read_text()

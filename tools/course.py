@@ -209,7 +209,7 @@ def grading_config(cell: dict) -> dict | None:
 
 
 @dataclass
-class TestFunction:
+class GradingTest:
     """One test of a question: its name, source, points and visibility."""
 
     name: str
@@ -218,7 +218,7 @@ class TestFunction:
     hidden: bool
 
 
-def test_functions(source: str) -> list[TestFunction]:
+def grading_tests(source: str) -> list[GradingTest]:
     """The test functions of a grading-tests cell (other top-level statements are left out).
 
     Raises
@@ -229,7 +229,7 @@ def test_functions(source: str) -> list[TestFunction]:
     Examples
     --------
     >>> source = "def test_public_a(x):\\n    assert x\\n\\ntest_public_a(1)"
-    >>> [t.name for t in test_functions(source)]
+    >>> [t.name for t in grading_tests(source)]
     ['test_public_a']
     """
     tree = ast.parse(source)
@@ -241,7 +241,7 @@ def test_functions(source: str) -> list[TestFunction]:
             raise ValueError(f"{node.name}: a grading test is test_public_* or test_hidden_*")
         docstring = ast.get_docstring(node) or ""
         match = re.search(r"^points:\s*([0-9.]+)\s*$", docstring, re.M)
-        tests.append(TestFunction(node.name, ast.get_source_segment(source, node) or "",
+        tests.append(GradingTest(node.name, ast.get_source_segment(source, node) or "",
                                   float(match.group(1)) if match else 1.0,
                                   node.name.startswith("test_hidden_")))
     if not tests:
@@ -255,7 +255,7 @@ class Exercise:
 
     label: str
     answers: list[str] = field(default_factory=list)
-    tests: list[TestFunction] = field(default_factory=list)
+    tests: list[GradingTest] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -317,11 +317,11 @@ def exercises(notebook: dict) -> list[Exercise]:
                                  "solution")
             answer = config["answer"]
             current.answers = [answer] if isinstance(answer, str) else list(answer)
-            current.tests.extend(test_functions(_source(piece)))
+            current.tests.extend(grading_tests(_source(piece)))
     return found
 
 
-def _test_cell(test: TestFunction) -> dict:
+def _test_cell(test: GradingTest) -> dict:
     header = (f'""" # BEGIN TEST CONFIG\npoints: {test.points:g}\n'
               f'hidden: {"true" if test.hidden else "false"}\n""" # END TEST CONFIG\n')
     return _code(header + test.source + "\n")
