@@ -353,7 +353,6 @@ def master_notebook(notebook: dict, name: str) -> dict:
     cells: list[dict] = [_raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False))]
     current: Exercise | None = None
     conceptual = False
-    tests_of: list[dict] = []
     for kind, label, piece in _pieces(notebook["cells"]):
         if kind == "solution":
             cells.append(_tag(piece, MODEL_ANSWER_TAG))
@@ -374,7 +373,6 @@ def master_notebook(notebook: dict, name: str) -> dict:
                     _raw("# BEGIN SOLUTION"),
                     piece,
                 ]
-                tests_of = []
             else:
                 conceptual = True
                 cells.append(_tag(piece, MODEL_ANSWER_TAG))
@@ -391,8 +389,8 @@ def master_notebook(notebook: dict, name: str) -> dict:
                 conceptual = False
         elif current is not None:
             if kind == "cell" and grading_config(piece) is not None:
-                tests_of.append(piece)
-            elif piece["cell_type"] == "code":
+                continue  # the tests, written after the solution
+            if piece["cell_type"] == "code":
                 cells.append(_wrap_solution(piece))
             else:
                 cells.append(piece)
