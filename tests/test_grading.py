@@ -348,6 +348,7 @@ def test_a_submission_that_raises_or_loops_gets_a_clear_entry(graded):
     raises = _row(rows, "eve-raises", GRADED[0])
     assert raises["status"] == "error"
     assert "raised RuntimeError: deliberate" in raises["detail"]
+    assert 'raise RuntimeError("deliberate")' in raises["detail"]  # which cell
     loops = _row(rows, "ana-loops", GRADED[0])
     assert loops["status"] == "timeout"
     assert f"did not finish within {TIMEOUT} s" in loops["detail"]

@@ -527,10 +527,14 @@ def student_of(path: Path, root: Path, chapter: str) -> str:
 
 
 def _first_error(notebook: dict) -> str:
-    for index, cell in enumerate(notebook.get("cells", [])):
+    """The first exception an executed cell raised, with the cell's first line."""
+    for cell in notebook.get("cells", []):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return f"cell {index} raised {output.get('ename')}: {output.get('evalue')}"
+                first = next((line.strip() for line in _source(cell).splitlines()
+                              if line.strip()), "")
+                return (f"a cell raised {output.get('ename')}: {output.get('evalue')} "
+                        f"(the cell starting {first[:60]!r})")
     return ""
 
 
