@@ -14,7 +14,7 @@ export FRACTALNB_CACHE_DIR ?= $(CURDIR)/.cache/fractalnb
 # The PDF needs Debian's TeX Live (.ci/run installs it; see README.md, "The book as a PDF")
 HAVE_TEX := $(shell command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdftotext >/dev/null && echo yes)
 
-.PHONY: help book pdf test lint unit lab lab-student student browser-check bench reference clean data
+.PHONY: help book pdf test lint unit lab lab-student student grade browser-check bench reference clean data
 
 help:
 	@echo "make book   build the executed book into build/html"
@@ -23,14 +23,16 @@ help:
 	@echo "make data   download the full CIFAR-10 (torchvision) and derive the checked sample from it"
 	@echo "make lab    open JupyterLab on a copy of notebooks/ (build/lab) with the project's environment"
 	@echo "make lab-student  open JupyterLab on the student copy (build/student/notebooks)"
-	@echo "make student  write a student copy of the notebooks (solutions removed) to build/student"
+	@echo "make student  student copies (solutions and hidden tests removed, public checks kept) to"
+	@echo "             build/student/notebooks, the instructor bundle to build/course/instructor"
+	@echo "make grade SUBMISSIONS=dir/  grade every notebook under dir/: build/grades/grades.csv"
 	@echo "make browser-check  check build/html in headless Chromium (after make book)"
 	@echo "make bench  run the benchmarks in benchmarks/ (not part of CI)"
 	@echo "make reference  train the reference runs into results/reference (about 1.5 h on 2 cores; resumable)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -c constraints.txt -e ".[book,test]"
+	$(PY) -m pip install -c constraints.txt -e ".[book,test,course]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (fractalnb)"
 	touch $@
 
@@ -47,7 +49,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check fractalnb tests tools benchmarks notebooks
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -n $(JOBS) --durations=15 tests --doctest-modules fractalnb
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=15 tests --doctest-modules fractalnb
 
 # the book build below builds the API pages with -W -n as well: the unit tests leave that
 # build to it (FRACTALNB_API_PAGES_IN_BOOK, tests/test_api_reference.py)
@@ -81,8 +83,20 @@ lab: $(VENV)/.installed
 lab-student: student
 	$(MAKE) lab LAB_NOTEBOOKS=build/student/notebooks
 
+# otter-grader (tools/course.py): the student copies (no solutions, no hidden tests, public
+# checks with grader.check) and the instructor bundle (solution notebooks, autograder zips)
 student: $(VENV)/.installed
-	$(PY) tools/student_copy.py --out build/student
+	$(PY) tools/course.py student --out build/student
+
+# grade a class offline: every notebook under SUBMISSIONS (one folder per student, or the
+# student's name in the file name), each in its own process with GRADE_TIMEOUT seconds;
+# writes build/grades/grades.csv (student x question points) and build/grades/feedback/
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 900
+grade: $(VENV)/.installed
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir/"; exit 2; }
+	@ls build/course/instructor/*.zip >/dev/null 2>&1 || $(MAKE) student
+	$(PY) tools/course.py grade "$(SUBMISSIONS)" --out build/grades --timeout $(GRADE_TIMEOUT) --jobs $(JOBS)
 
 browser-check: $(VENV)/.installed
 	$(PY) tools/browser_check.py build/html
