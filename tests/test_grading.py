@@ -287,7 +287,9 @@ def graded(built, tmp_path_factory):
     raises = _insert(json.loads(json.dumps(first)), 2, 'raise RuntimeError("deliberate")')
     _save(submissions / "eve-raises" / written[0].name, raises)
     _save(submissions / "ana-loops" / written[0].name,
-          _insert(json.loads(json.dumps(first)), 2, "while True:\n    pass"))
+          _insert(json.loads(json.dumps(first)), 2,
+                  "import time\n\nwhile True:  # never finishes (asleep: no core kept busy)\n"
+                  "    time.sleep(1)"))
     out = root / "grades"
     env = dict(os.environ, TQDM_DISABLE="1", MPLBACKEND="Agg")
     result = subprocess.run(
