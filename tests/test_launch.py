@@ -199,7 +199,7 @@ def test_binder_installs_the_pinned_pair_the_package_and_the_kernel():
     post = ROOT / "binder" / "postBuild"
     assert post.stat().st_mode & 0o111, "binder/postBuild must be executable"
     text = post.read_text()
-    assert '-c constraints.txt -e ".[book]"' in text
+    assert '-c constraints.txt -e ".[book,course]"' in text
     assert '--name python3 --display-name "Python 3 (fractalnb)"' in text
     assert "load_cifar10('full')" in text
     makefile = (ROOT / "Makefile").read_text()
