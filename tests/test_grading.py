@@ -209,13 +209,50 @@ def test_the_instructors_page_lists_the_points_of_every_chapter():
 # --- student copies and grading, on three cheap chapters ----------------------------------
 
 
-@pytest.fixture(scope="module")
+# session scope: a module-scoped fixture is torn down whenever xdist runs a test of another
+# module in between, and the class would be graded twice
+@pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """otter assign on the graded chapters: student copies and the instructor bundle."""
     root = tmp_path_factory.mktemp("course")
     paths = [ROOT / "notebooks" / f"{name}.ipynb" for name in GRADED]
     written = course.write_course(paths, root / "student", root / "course")
     return root, written
+
+
+GROUP_PROBE = """
+import os
+import pytest
+
+GROUP = pytest.mark.xdist_group("probe")
+
+
+@GROUP
+@pytest.mark.parametrize("n", range(4))
+def test_grouped(n):
+    print("WORKER", os.environ["PYTEST_XDIST_WORKER"])
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_free(n):
+    pass
+"""
+
+
+def test_an_xdist_group_runs_on_one_worker(tmp_path):
+    # the grading tests below rely on it: else each worker grades the class again (pytest
+    # 9.2 with pytest-xdist 3.8 ignored the groups; constraints.txt pins pytest below 9.2)
+    (tmp_path / "test_probe.py").write_text(GROUP_PROBE)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
+         "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(tmp_path),
+         str(tmp_path / "test_probe.py")],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:]
+    grouped = re.findall(r"\[(gw\d)\].*PASSED.*test_grouped\[\d\](@probe)?", result.stdout)
+    assert len(grouped) == 4, result.stdout[-2000:]
+    assert {suffix for _, suffix in grouped} == {"@probe"}
+    assert len({worker for worker, _ in grouped}) == 1, grouped
 
 
 #: The tests that share the module's course and grades run in one xdist worker
@@ -267,7 +304,7 @@ def _save(path, notebook):
     path.write_text(json.dumps(notebook))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def graded(built, tmp_path_factory):
     """One ``grade`` call on a class: three kinds of submission per chapter, and two more."""
     root, written = built
