@@ -44,7 +44,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from build_book import toc_notebooks  # noqa: E402
-from course import LITERAL_DIRECTIVES, fenced_blocks  # noqa: E402
+from course import fenced_blocks  # noqa: E402
+from myst_blocks import LITERAL_DIRECTIVES  # noqa: E402
 
 COLAB_DIR = "_colab"  # the copies' folder in the built site (build/html/_colab/notebooks/)
 #: the branch Colab opens the copies from: the publishing workflow pushes ``_colab`` there

@@ -56,20 +56,18 @@ from pathlib import Path
 
 import yaml
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from myst_parser.config.main import MdParserConfig
-from myst_parser.parsers.mdit import create_md_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import myst_blocks  # noqa: E402
+from myst_blocks import FencedBlock  # noqa: E402
 
 COURSE = ROOT / "build" / "course"
 GRADING_TAG = "grading-tests"
 #: Cells of a conceptual exercise's model answer: kept for the instructor, removed for students.
 MODEL_ANSWER_TAG = "fractalnb-model-answer"
-#: Directives whose content is literal text, not MyST: a fence inside them is not a directive.
-LITERAL_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode", "eval-rst", "math",
-                      "literalinclude", "raw"}
 #: otter-grader's assignment config: exception-based tests in files, no PDF export cell.
 ASSIGNMENT_CONFIG = {
     "init_cell": True,
@@ -86,53 +84,17 @@ ASSIGNMENT_CONFIG = {
 # --- MyST: where the directives are -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Block:
-    """A fenced block of MyST markdown: lines ``start`` to ``end`` (exclusive) of the text."""
-
-    name: str | None  # the directive ("solution"), None for a code block
-    argument: str
-    start: int
-    end: int
-    closed: bool
-
-
 @functools.lru_cache(maxsize=1)
 def myst_parser() -> MarkdownIt:
     """The markdown-it parser that MyST builds for the book (its ``myst_enable_extensions``)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     extensions = config.get("parse", {}).get("myst_enable_extensions", [])
-    return create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
+    return myst_blocks.myst_parser(tuple(sorted(extensions)))
 
 
-def fenced_blocks(markdown: str, offset: int = 0, nested: bool = True) -> Iterator[Block]:
-    """Yield every fenced block of ``markdown`` (backtick, tilde or colon fence), in order.
-
-    The blocks are found by markdown-it-py with MyST's plugins, as the book build finds them;
-    with ``nested`` the content of a directive (other than a literal one) is searched too.
-    """
-    for token in myst_parser().parse(markdown):
-        if token.type not in ("fence", "colon_fence") or not token.map:
-            continue
-        start, end = token.map
-        # markdown-it ends an unclosed fence at the end of its container; its content then
-        # takes every line after the opening one
-        content = token.content
-        content_lines = content.count("\n") + bool(content and not content.endswith("\n"))
-        closed = end - start - content_lines == 2
-        info = token.info.strip()
-        name, argument = None, ""
-        if info.startswith("{") and "}" in info:
-            name = info[1:info.index("}")]
-            argument = info[info.index("}") + 1:].strip()
-        yield Block(name, argument, offset + start, offset + end, closed)
-        if nested and name is not None and name not in LITERAL_DIRECTIVES:
-            yield from fenced_blocks(token.content, offset + start + 1)
-
-
-def _lines(markdown: str) -> list[str]:
-    """Split ``markdown`` into lines as markdown-it counts them (a lone CR is a break too)."""
-    return markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+def fenced_blocks(markdown: str, offset: int = 0, nested: bool = True) -> Iterator[FencedBlock]:
+    """Yield every fenced block of ``markdown`` as the book build finds it (its extensions)."""
+    return myst_blocks.fenced_blocks(markdown, myst_parser(), offset, nested)
 
 
 SOLUTION_NAMES = ("solution", "solution-start", "solution-end")
@@ -156,7 +118,7 @@ def segments(markdown: str) -> list[tuple[str, str, str]]:
     >>> [kind for kind, _, _ in segments("Try.\\n\\n```{solution} ex-1\\nTwo.\\n```\\nNext.")]
     ['text', 'solution', 'text']
     """
-    lines = _lines(markdown)
+    lines = myst_blocks.lines(markdown)
     blocks = [b for b in fenced_blocks(markdown) if b.name in SOLUTION_NAMES]
     for block in blocks:
         if not block.closed:

@@ -24,7 +24,6 @@ notebooks, ``references.bib``, the package), so the pages that use it never drif
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib
 import inspect
@@ -37,7 +36,6 @@ import sys
 import types
 import typing
 from binascii import a2b_base64
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,9 +44,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from myst_parser.config.main import MdParserConfig
-from myst_parser.parsers.mdit import create_md_parser
+from myst_blocks import MYST_EXTENSIONS, fenced_blocks, myst_parser
+from myst_blocks import lines as markdown_lines
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
@@ -610,14 +607,6 @@ WORDS_PER_MINUTE = 120
 MINUTES_PER_EXERCISE = 15
 """Time budgeted per exercise on the instructors' page."""
 
-#: What MyST enables when a chapter is parsed outside a build (the book's _config.yml adds
-#: more; a build passes its own ``myst_enable_extensions``).
-MYST_EXTENSIONS = ("colon_fence", "dollarmath", "amsmath")
-#: Directives whose content is literal text, not MyST: a fence inside them is not a directive.
-LITERAL_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode", "eval-rst", "math",
-                      "literalinclude", "raw"}
-
-
 @dataclass
 class Chapter:
     """What the instructors' page and the landing page need to know about one chapter."""
@@ -660,56 +649,6 @@ def _strip_suffix(name: str) -> str:
     return name
 
 
-@functools.lru_cache(maxsize=4)
-def myst_parser(extensions: tuple[str, ...] = MYST_EXTENSIONS) -> MarkdownIt:
-    """Return the markdown-it parser that MyST builds with these ``myst_enable_extensions``."""
-    return create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
-
-
-@dataclass(frozen=True)
-class FencedBlock:
-    """A fenced block of MyST markdown: lines ``start`` to ``end`` (exclusive) of the text."""
-
-    name: str | None  # the directive ("exercise"), None for a code block
-    start: int
-    end: int
-    closed: bool
-
-
-def fenced_blocks(markdown: str, parser: MarkdownIt | None = None,
-                  offset: int = 0) -> Iterator[FencedBlock]:
-    r"""Yield every fenced block (backtick, tilde or colon fence) of MyST ``markdown``, in order.
-
-    The blocks are the ``fence`` and ``colon_fence`` tokens of markdown-it-py with MyST's
-    plugins, as the build sees them; the content of a directive (other than a literal one)
-    is searched for nested blocks too.
-
-    Examples
-    --------
-    >>> [b.name for b in fenced_blocks("```{exercise}\nQ\n```\n\n```python\nx = 1\n```")]
-    ['exercise', None]
-    """
-    parser = parser or myst_parser()
-    for token in parser.parse(markdown):
-        if token.type not in ("fence", "colon_fence") or not token.map:
-            continue
-        start, end = token.map
-        # markdown-it ends an unclosed fence at the end of its container; its content then
-        # takes every line after the opening one
-        content = token.content
-        content_lines = content.count("\n") + bool(content and not content.endswith("\n"))
-        info = token.info.strip()
-        name = info[1:info.index("}")] if info.startswith("{") and "}" in info else None
-        yield FencedBlock(name, offset + start, offset + end, end - start - content_lines == 2)
-        if name is not None and name not in LITERAL_DIRECTIVES:
-            yield from fenced_blocks(content, parser, offset + start + 1)
-
-
-def _lines(markdown: str) -> list[str]:
-    """Split ``markdown`` into lines as markdown-it counts them (a lone CR is a break too)."""
-    return markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
 def learning_goals(markdown: str, parser: MarkdownIt | None = None) -> list[str]:
     r"""Return the items of the list that follows the words "Learning goals" in a chapter.
 
@@ -739,7 +678,7 @@ def learning_goals(markdown: str, parser: MarkdownIt | None = None) -> list[str]
 
 def _prose_words(markdown: str, parser: MarkdownIt | None = None) -> int:
     """Count the words a reader reads: prose and exercises, not code, options or solutions."""
-    lines = _lines(markdown)
+    lines = markdown_lines(markdown)
     keep = [True] * len(lines)
     blocks = list(fenced_blocks(markdown, parser))
     opened = None  # a {solution-start} ... {solution-end} span, across cells

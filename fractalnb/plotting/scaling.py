@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from .. import _validate
 from .style import _axes, _text, figure_size
@@ -395,8 +396,7 @@ def _shared_legend(axes: np.ndarray) -> None:
         handles += found
         labels += texts
     fig = axes[0].figure
-    engine = fig.get_layout_engine()
-    if engine is not None and type(engine).__name__ == "ConstrainedLayoutEngine":
+    if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
         fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize="small")
     else:
         middle = axes[len(axes) // 2]
